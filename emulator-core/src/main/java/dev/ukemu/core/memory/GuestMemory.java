@@ -1,0 +1,188 @@
+package dev.ukemu.core.memory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.ByteOrder;
+import java.util.Optional;
+
+/**
+ * Guest RAM: one off-heap segment indexed directly by guest-physical address, so a soft-TLB entry
+ * is just the physical page. The PC holes inside it (VGA window, PCI hole) are never touched
+ * through this segment and, like all untouched pages, cost no host memory: the segment is an
+ * anonymous {@code MAP_NORESERVE} mapping, which the kernel fills on first touch.
+ */
+public final class GuestMemory implements AutoCloseable {
+    public static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+    public static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final MemoryLayout layout;
+    private final Arena arena;
+    private final MemorySegment ram;
+
+    public GuestMemory(MemoryLayout layout) {
+        this.layout = layout;
+        this.arena = Arena.ofShared();
+        this.ram = allocate(arena, layout.backingSize());
+    }
+
+    public MemoryLayout layout() {
+        return layout;
+    }
+
+    /** The backing segment, indexed by guest-physical address. */
+    public MemorySegment segment() {
+        return ram;
+    }
+
+    public long size() {
+        return ram.byteSize();
+    }
+
+    /** True if the guest may read and write {@code paddr} as plain RAM. */
+    public boolean isRam(long paddr) {
+        return layout.isRam(paddr);
+    }
+
+    /** True if {@code paddr} is backed by this segment and readable as memory (RAM or BIOS ROM). */
+    public boolean isReadableMemory(long paddr) {
+        return layout.isRam(paddr) || MemoryLayout.isBiosRom(paddr);
+    }
+
+    /** True if {@code [paddr, paddr+len)} is entirely RAM or ROM (what a loader may fill). */
+    public boolean isLoadable(long paddr, long len) {
+        if (len < 0 || paddr < 0 || paddr + len > ram.byteSize() || paddr + len < paddr) {
+            return false;
+        }
+        long end = paddr + len;
+        for (long p = paddr & ~0xFFFL; p < end; p += 4096) {
+            if (!isReadableMemory(p)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Copies {@code data} to RAM or ROM at {@code paddr}, as firmware or a loader does. */
+    public void load(long paddr, byte[] data, int off, int len) {
+        if (!isLoadable(paddr, len)) {
+            throw new IllegalArgumentException(String.format(
+                    "0x%x-0x%x is not guest RAM or ROM", paddr, paddr + len - 1));
+        }
+        MemorySegment.copy(data, off, ram, BYTE, paddr, len);
+    }
+
+    public void load(long paddr, byte[] data) {
+        load(paddr, data, 0, data.length);
+    }
+
+    /** Fills {@code [paddr, paddr+len)} with zero (BSS). */
+    public void zero(long paddr, long len) {
+        if (!isLoadable(paddr, len)) {
+            throw new IllegalArgumentException(String.format(
+                    "0x%x-0x%x is not guest RAM or ROM", paddr, paddr + len - 1));
+        }
+        ram.asSlice(paddr, len).fill((byte) 0);
+    }
+
+    public void read(long paddr, byte[] dst, int off, int len) {
+        MemorySegment.copy(ram, BYTE, paddr, dst, off, len);
+    }
+
+    public byte[] read(long paddr, int len) {
+        byte[] b = new byte[len];
+        read(paddr, b, 0, len);
+        return b;
+    }
+
+    public int readByte(long paddr) {
+        return ram.get(BYTE, paddr) & 0xFF;
+    }
+
+    public int readShort(long paddr) {
+        return ram.get(SHORT, paddr) & 0xFFFF;
+    }
+
+    public int readInt(long paddr) {
+        return ram.get(INT, paddr);
+    }
+
+    public long readLong(long paddr) {
+        return ram.get(LONG, paddr);
+    }
+
+    public void writeByte(long paddr, int v) {
+        ram.set(BYTE, paddr, (byte) v);
+    }
+
+    public void writeShort(long paddr, int v) {
+        ram.set(SHORT, paddr, (short) v);
+    }
+
+    public void writeInt(long paddr, int v) {
+        ram.set(INT, paddr, v);
+    }
+
+    public void writeLong(long paddr, long v) {
+        ram.set(LONG, paddr, v);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    private static final int PROT_READ = 1, PROT_WRITE = 2;
+    private static final int MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+
+    private static MemorySegment allocate(Arena arena, long size) {
+        Optional<MethodHandle[]> calls = MmapHolder.CALLS;
+        if (calls.isPresent()) {
+            MethodHandle mmap = calls.get()[0];
+            MethodHandle munmap = calls.get()[1];
+            try {
+                MemorySegment base = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, size,
+                        PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
+                if (base.address() != -1L && base.address() != 0L) {
+                    return base.reinterpret(size, arena, seg -> {
+                        try {
+                            int rc = (int) munmap.invokeExact(seg, size);
+                        } catch (Throwable ignored) {
+                            // The mapping dies with the process anyway.
+                        }
+                    });
+                }
+            } catch (Throwable t) {
+                // Fall through to a heap-independent allocation.
+            }
+        }
+        // Portable fallback: Arena zeroes (and so touches) the memory.
+        return arena.allocate(size, 4096);
+    }
+
+    /** mmap/munmap from the C library, looked up once; absent where the platform has none. */
+    private static final class MmapHolder {
+        static final Optional<MethodHandle[]> CALLS = lookup();
+
+        private static Optional<MethodHandle[]> lookup() {
+            try {
+                Linker linker = Linker.nativeLinker();
+                SymbolLookup libc = linker.defaultLookup();
+                MethodHandle mmap = linker.downcallHandle(libc.find("mmap").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+                MethodHandle munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                return Optional.of(new MethodHandle[] {mmap, munmap});
+            } catch (Throwable t) {
+                return Optional.empty();
+            }
+        }
+    }
+}
