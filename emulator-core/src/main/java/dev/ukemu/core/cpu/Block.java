@@ -1,0 +1,23 @@
+package dev.ukemu.core.cpu;
+
+/**
+ * A straight run of decoded instructions starting at one linear address, ending at a control
+ * transfer, a mode-changing instruction or the end of its page. Cached by the physical page(s)
+ * it was decoded from, and invalidated when any of them is written.
+ */
+final class Block {
+    final long linear;
+    final int bits;
+    final long paddr;
+    final long page0;
+    long page1 = -1;
+    Insn[] insns;
+    boolean valid = true;
+
+    Block(long linear, long paddr, int bits) {
+        this.linear = linear;
+        this.paddr = paddr;
+        this.bits = bits;
+        this.page0 = paddr & ~0xFFFL;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.ukemu.core.cpu;
+
+/**
+ * One decoded instruction: the handler to run and its operands, decoded once and executed from
+ * the per-page code cache many times. Register numbers 0-15 are RAX..R15; 16-19 are AH, CH, DH,
+ * BH (byte operands without a REX prefix).
+ */
+public final class Insn {
+    /** Pseudo base register: RIP-relative addressing. */
+    public static final int RIP = 32;
+
+    public int op;
+    /** Sub-operation: ALU kind, condition code, shift kind, segment register, ... */
+    public int sub;
+    public int len;
+    /** Operand size in bytes (1, 2, 4, 8). */
+    public int size;
+    /** Address size in bytes (2, 4, 8). */
+    public int asize;
+    /** ModRM.reg operand, or the register encoded in the opcode. */
+    public int reg;
+    /** ModRM.rm register when {@link #mem} is false. */
+    public int rm;
+    public boolean mem;
+    public int base = -1;
+    public int index = -1;
+    public int scale;
+    public long disp;
+    /** Segment of the memory operand (override or default); {@link Cpu#SEG_NONE} in 64-bit mode. */
+    public int seg;
+    public long imm;
+    public long imm2;
+    /** 0, {@link #REP} (F3) or {@link #REPNE} (F2). */
+    public int rep;
+    public boolean lock;
+    /** Mask applied to linear addresses: 32 bits outside 64-bit mode. */
+    public long linMask;
+    /** Prefix bits, see {@link Decoder}. */
+    public int prefixes;
+
+    public static final int REP = 1, REPNE = 2;
+}

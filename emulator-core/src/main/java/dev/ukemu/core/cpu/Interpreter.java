@@ -1,0 +1,346 @@
+package dev.ukemu.core.cpu;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+
+/**
+ * Runs a vCPU: finds or decodes the block at CS:RIP, executes it instruction by instruction,
+ * delivers exceptions and interrupts at instruction boundaries. The dispatch {@code switch}
+ * only calls small per-family methods, so every method here stays far below HotSpot's
+ * 8000-byte compilation limit.
+ */
+public final class Interpreter {
+    /** Bits in {@link Cpu#events}. */
+    public static final int EV_STOP = 1, EV_INTERRUPT = 2, EV_NMI = 4, EV_PAUSE = 8, EV_INIT = 16, EV_SIPI = 32;
+    static final int MAX_BLOCK = 64;
+
+    private Interpreter() {
+    }
+
+    /**
+     * Runs until {@link #EV_STOP} is raised or the guest stops the machine (a {@link GuestStop}
+     * propagates: triple fault, unimplemented instruction).
+     */
+    public static void run(Cpu c) {
+        while (true) {
+            if (c.events != 0) {
+                c.hooks.handleEvents(c);
+                if ((c.events & EV_STOP) != 0) {
+                    return;
+                }
+            }
+            if (c.halted) {
+                if (!wakeFromHalt(c)) {
+                    c.hooks.idle(c);
+                    continue;
+                }
+            } else if ((c.flagsRest & Cpu.RF_IF) != 0 && !c.interruptShadow && c.hooks.interruptPending(c)) {
+                takeExternalInterrupt(c);
+            }
+            step(c);
+        }
+    }
+
+    private static boolean wakeFromHalt(Cpu c) {
+        if ((c.flagsRest & Cpu.RF_IF) != 0 && c.hooks.interruptPending(c)) {
+            c.halted = false;
+            takeExternalInterrupt(c);
+            return true;
+        }
+        return false;
+    }
+
+    private static void takeExternalInterrupt(Cpu c) {
+        int vector = c.hooks.acknowledgeInterrupt(c);
+        if (vector >= 0) {
+            c.halted = false;
+            Exceptions.deliver(c, vector, 0, false, Exceptions.SRC_EXTERNAL);
+        }
+    }
+
+    /** Executes one block (or one instruction when it faults), delivering any exception. */
+    public static void step(Cpu c) {
+        try {
+            Block b = block(c);
+            execBlock(c, b);
+        } catch (CpuException e) {
+            if (!e.software) {
+                c.rip = c.insnStart; // faults report the faulting instruction
+            }
+            c.interruptShadow = false;
+            Exceptions.raise(c, e);
+        }
+    }
+
+    static void execBlock(Cpu c, Block b) {
+        Insn[] insns = b.insns;
+        int limit = insns.length;
+        if (c.interruptShadow) {
+            // STI / MOV SS shadow: one instruction runs before interrupts are looked at again.
+            c.interruptShadow = false;
+            limit = 1;
+        }
+        c.stopBlock = false;
+        int n = 0;
+        while (n < limit) {
+            Insn i = insns[n];
+            long start = c.rip;
+            c.insnStart = start;
+            c.rip = (start + i.len) & c.ipMask;
+            n++;
+            exec(c, i);
+            if (c.stopBlock) {
+                break;
+            }
+        }
+        c.instructions += n;
+    }
+
+    static long linearPc(Cpu c) {
+        long a = c.segBase[Cpu.CS] + c.rip;
+        return c.bits == 64 ? a : a & 0xFFFFFFFFL;
+    }
+
+    static Block block(Cpu c) {
+        long pc = linearPc(c);
+        int slot = (int) (pc ^ (pc >>> 12)) & (Cpu.FAST_BLOCKS - 1);
+        Block b = c.fastBlocks[slot];
+        if (b != null && b.linear == pc && b.valid && b.bits == c.bits) {
+            return b;
+        }
+        c.insnStart = c.rip;
+        long pa = c.translate(pc, Cpu.ACC_EXEC);
+        b = c.code.lookup(pa, c.bits);
+        if (b == null || !b.valid) {
+            b = decodeBlock(c, pc, pa);
+        }
+        c.fastBlocks[slot] = b;
+        return b;
+    }
+
+    private static Block decodeBlock(Cpu c, long pc, long pa) {
+        Block b = new Block(pc, pa, c.bits);
+        ArrayList<Insn> list = new ArrayList<>();
+        long la = pc;
+        long page = pc >>> 12;
+        while (list.size() < MAX_BLOCK) {
+            Insn i;
+            try {
+                i = c.decoder.decode(la, c.bits);
+            } catch (CpuException e) {
+                if (list.isEmpty()) {
+                    throw e;
+                }
+                break;
+            }
+            list.add(i);
+            long end = la + i.len;
+            if (((end - 1) >>> 12) != page) {
+                // Crosses into the next page: the block depends on that page too.
+                b.page1 = c.translate(end - 1, Cpu.ACC_EXEC) & ~0xFFFL;
+                break;
+            }
+            la = end;
+            if (Decoder.endsBlock(i.op) || (la >>> 12) != page) {
+                break;
+            }
+        }
+        b.insns = list.toArray(new Insn[0]);
+        c.code.add(b);
+        c.evictWriteEntries(b.page0);
+        if (b.page1 >= 0) {
+            c.evictWriteEntries(b.page1);
+        }
+        return b;
+    }
+
+    /** Decodes the instruction at CS:RIP without executing it (diagnostics, debugger). */
+    public static String instructionBytes(Cpu c, long linear) {
+        StringBuilder sb = new StringBuilder();
+        for (int k = 0; k < Decoder.MAX_LENGTH; k++) {
+            long pa = c.probe(linear + k);
+            if (pa < 0) {
+                break;
+            }
+            if (k > 0) {
+                sb.append(' ');
+            }
+            sb.append(String.format("%02x", c.readPhys(pa, 1)));
+        }
+        return sb.toString();
+    }
+
+    static void exec(Cpu c, Insn i) {
+        switch (i.op) {
+            case Op.ALU_EG -> Alu.aluEG(c, i);
+            case Op.ALU_GE -> Alu.aluGE(c, i);
+            case Op.ALU_EI -> Alu.aluEI(c, i);
+            case Op.TEST_EG -> Alu.test(c, i, c.reg(i.reg, i.size));
+            case Op.TEST_EI -> Alu.test(c, i, i.imm);
+            case Op.MOV_EG -> c.writeRm(i, c.reg(i.reg, i.size));
+            case Op.MOV_GE -> {
+                long v = i.mem ? c.read(c.ea(i), i.size) : c.reg(i.rm, i.size);
+                c.setReg(i.reg, i.size, v);
+            }
+            case Op.MOV_EI -> c.writeRm(i, i.imm);
+            case Op.MOV_RI -> c.setReg(i.reg, i.size, i.imm);
+            case Op.MOVZX -> c.setReg(i.reg, (int) i.imm2, c.readRm(i));
+            case Op.MOVSX -> c.setReg(i.reg, (int) i.imm2, LazyFlags.signExtend(c.readRm(i), LazyFlags.log2(i.size)));
+            case Op.MOVSXD -> Alu.movsxd(c, i);
+            case Op.LEA -> Alu.lea(c, i);
+            case Op.XCHG -> Alu.xchg(c, i);
+            case Op.XADD -> Alu.xadd(c, i);
+            case Op.CMPXCHG -> Alu.cmpxchg(c, i);
+            case Op.CMPXCHG8B -> Alu.cmpxchg8b(c, i);
+            case Op.CMPXCHG16B -> Alu.cmpxchg16b(c, i);
+            case Op.INC -> Alu.incDec(c, i, true);
+            case Op.DEC -> Alu.incDec(c, i, false);
+            case Op.NOT -> Alu.not(c, i);
+            case Op.NEG -> Alu.neg(c, i);
+            case Op.MUL1 -> MulDiv.mul(c, i);
+            case Op.IMUL1 -> MulDiv.imul1(c, i);
+            case Op.DIV -> MulDiv.div(c, i);
+            case Op.IDIV -> MulDiv.idiv(c, i);
+            case Op.IMUL_GE -> MulDiv.imul(c, i, c.reg(i.reg, i.size), c.readRm(i));
+            case Op.IMUL_GEI -> MulDiv.imul(c, i, c.readRm(i), i.imm);
+            case Op.SHIFT_I -> Shifts.shift(c, i, (int) i.imm);
+            case Op.SHIFT_CL -> Shifts.shift(c, i, (int) c.r[Cpu.RCX]);
+            case Op.SHLD_I -> Shifts.shld(c, i, (int) i.imm);
+            case Op.SHLD_CL -> Shifts.shld(c, i, (int) c.r[Cpu.RCX]);
+            case Op.SHRD_I -> Shifts.shrd(c, i, (int) i.imm);
+            case Op.SHRD_CL -> Shifts.shrd(c, i, (int) c.r[Cpu.RCX]);
+            case Op.BT_EG -> Bits.bt(c, i, c.reg(i.reg, i.size), true);
+            case Op.BT_EI -> Bits.bt(c, i, i.imm, false);
+            case Op.BSF -> Bits.bsf(c, i);
+            case Op.BSR -> Bits.bsr(c, i);
+            case Op.TZCNT -> Bits.tzcnt(c, i);
+            case Op.LZCNT -> Bits.lzcnt(c, i);
+            case Op.POPCNT -> Bits.popcnt(c, i);
+            case Op.BSWAP -> Bits.bswap(c, i);
+            case Op.SETCC -> c.writeRm(i, c.cond(i.sub) ? 1 : 0);
+            case Op.CMOVCC -> Alu.cmov(c, i);
+            case Op.JCC -> {
+                if (c.cond(i.sub)) {
+                    Flow.jumpRel(c, i);
+                }
+            }
+            case Op.JMP -> Flow.jumpRel(c, i);
+            case Op.CALL -> Flow.call(c, i);
+            case Op.JMP_E -> Flow.jumpTo(c, i, c.readRm(i));
+            case Op.CALL_E -> Flow.callE(c, i);
+            case Op.RET -> Flow.ret(c, i);
+            case Op.LOOP -> Flow.loop(c, i);
+            case Op.JCXZ -> Flow.jcxz(c, i);
+            case Op.PUSH_R -> c.push(c.reg(i.reg, i.size), i.size);
+            case Op.POP_R -> Flow.popR(c, i);
+            case Op.PUSH_I -> c.push(i.imm, i.size);
+            case Op.PUSH_E -> c.push(c.readRm(i), i.size);
+            case Op.POP_E -> Flow.popE(c, i);
+            case Op.PUSHF -> Flow.pushf(c, i);
+            case Op.POPF -> Flow.popf(c, i);
+            case Op.PUSHA -> Flow.pusha(c, i);
+            case Op.POPA -> Flow.popa(c, i);
+            case Op.ENTER -> Flow.enter(c, i);
+            case Op.LEAVE -> Flow.leave(c, i);
+            default -> exec2(c, i);
+        }
+    }
+
+    private static void exec2(Cpu c, Insn i) {
+        switch (i.op) {
+            case Op.CBW -> Alu.cbw(c, i);
+            case Op.CWD -> Alu.cwd(c, i);
+            case Op.SAHF -> Alu.sahf(c);
+            case Op.LAHF -> c.setReg(16, 1, c.arithFlags() | 2);
+            case Op.CMC -> c.setFlagsArith(c.arithFlags() ^ LazyFlags.CF);
+            case Op.CLC -> c.setFlagsArith(c.arithFlags() & ~LazyFlags.CF);
+            case Op.STC -> c.setFlagsArith(c.arithFlags() | LazyFlags.CF);
+            case Op.CLD -> c.flagsRest &= ~Cpu.RF_DF;
+            case Op.STD -> c.flagsRest |= Cpu.RF_DF;
+            case Op.CLI -> Sys.cli(c);
+            case Op.STI -> Sys.sti(c);
+            case Op.MOVS -> Strings.movs(c, i);
+            case Op.CMPS -> Strings.cmps(c, i);
+            case Op.STOS -> Strings.stos(c, i);
+            case Op.LODS -> Strings.lods(c, i);
+            case Op.SCAS -> Strings.scas(c, i);
+            case Op.INS -> Strings.ins(c, i);
+            case Op.OUTS -> Strings.outs(c, i);
+            case Op.IN_I -> Sys.in(c, i, (int) i.imm);
+            case Op.IN_DX -> Sys.in(c, i, (int) c.r[Cpu.RDX] & 0xFFFF);
+            case Op.OUT_I -> Sys.out(c, i, (int) i.imm);
+            case Op.OUT_DX -> Sys.out(c, i, (int) c.r[Cpu.RDX] & 0xFFFF);
+            case Op.NOP, Op.FENCE, Op.WBINVD, Op.INVD -> {
+            }
+            case Op.PAUSE -> Thread.onSpinWait();
+            case Op.CLFLUSH -> c.read8(c.ea(i));
+            case Op.HLT -> Sys.hlt(c);
+            case Op.INT -> Sys.softInt(c, (int) i.imm);
+            case Op.INT3 -> throw CpuException.softwareInterrupt(CpuException.BP);
+            case Op.INTO -> {
+                if (c.of()) {
+                    throw CpuException.softwareInterrupt(CpuException.OF);
+                }
+            }
+            case Op.INT1 -> throw CpuException.softwareInterrupt(CpuException.DB);
+            case Op.UD, Op.UD0 -> throw CpuException.ud();
+            case Op.UNIMPL -> Sys.unimplemented(c, i);
+            default -> exec3(c, i);
+        }
+    }
+
+    private static void exec3(Cpu c, Insn i) {
+        switch (i.op) {
+            case Op.JMPF -> Segments.farJump(c, (int) i.imm2, i.imm);
+            case Op.JMPF_M -> Segments.farJumpMem(c, i);
+            case Op.CALLF -> Segments.farCall(c, i, (int) i.imm2, i.imm);
+            case Op.CALLF_M -> Segments.farCallMem(c, i);
+            case Op.RETF -> Segments.farReturn(c, i);
+            case Op.IRET -> Exceptions.iret(c, i);
+            case Op.PUSH_SEG -> c.push(c.segSel[i.sub], i.size);
+            case Op.POP_SEG -> Segments.popSeg(c, i);
+            case Op.MOV_TO_SEG -> Segments.movToSeg(c, i);
+            case Op.MOV_FROM_SEG -> c.writeRm(i, c.segSel[i.sub]);
+            case Op.LOAD_FAR -> Segments.loadFar(c, i);
+            case Op.XLAT -> Alu.xlat(c, i);
+            case Op.CPUID -> c.cpuid.execute(c);
+            case Op.RDTSC -> Sys.rdtsc(c);
+            case Op.RDTSCP -> Sys.rdtscp(c);
+            case Op.RDPID -> c.setReg(i.rm, 8, c.tscAux & 0xFFFFFFFFL);
+            case Op.RDMSR -> Sys.rdmsr(c);
+            case Op.WRMSR -> Sys.wrmsr(c);
+            case Op.RDPMC -> throw CpuException.gp(0);
+            case Op.MOV_FROM_CR -> Sys.movFromCr(c, i);
+            case Op.MOV_TO_CR -> Sys.movToCr(c, i);
+            case Op.MOV_FROM_DR -> Sys.movFromDr(c, i);
+            case Op.MOV_TO_DR -> Sys.movToDr(c, i);
+            case Op.LGDT, Op.LIDT -> Sys.loadDescriptorTable(c, i);
+            case Op.SGDT, Op.SIDT -> Sys.storeDescriptorTable(c, i);
+            case Op.LLDT -> Segments.lldt(c, i);
+            case Op.LTR -> Segments.ltr(c, i);
+            case Op.SLDT -> c.writeRm(i, c.ldtSel);
+            case Op.STR -> c.writeRm(i, c.trSel);
+            case Op.VERR, Op.VERW, Op.LAR, Op.LSL, Op.ARPL, Op.BOUND -> Segments.descriptorQuery(c, i);
+            case Op.SMSW -> c.writeRm(i, c.cr0);
+            case Op.LMSW -> Sys.lmsw(c, i);
+            case Op.CLTS -> Sys.clts(c);
+            case Op.INVLPG -> Sys.invlpg(c, i);
+            case Op.SWAPGS -> Sys.swapgs(c);
+            case Op.XGETBV -> Sys.xgetbv(c);
+            case Op.XSETBV -> Sys.xsetbv(c);
+            case Op.SYSCALL -> Sys.syscall(c, i);
+            case Op.SYSRET -> Sys.sysret(c, i);
+            case Op.SYSENTER, Op.SYSEXIT, Op.INVPCID, Op.MONITOR, Op.MWAIT -> throw CpuException.ud();
+            case Op.RDFSBASE, Op.RDGSBASE, Op.WRFSBASE, Op.WRGSBASE -> Sys.fsgsbase(c, i);
+            case Op.RDRAND, Op.RDSEED -> Sys.rdrand(c, i);
+            case Op.MOVBE_GE -> c.setReg(i.reg, i.size, Bits.swap(c.read(c.ea(i), i.size), i.size));
+            case Op.MOVBE_EG -> c.write(c.ea(i), i.size, Bits.swap(c.reg(i.reg, i.size), i.size));
+            case Op.DAA, Op.DAS, Op.AAA, Op.AAS, Op.AAM, Op.AAD, Op.SALC -> Bcd.exec(c, i);
+            default -> Sys.unimplemented(c, i);
+        }
+    }
+
+    static void clearFastBlocks(Cpu c) {
+        Arrays.fill(c.fastBlocks, null);
+    }
+}

@@ -1,0 +1,155 @@
+package dev.ukemu.core.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Page walks, page-fault error codes and CR2, A/D bits, and exception escalation. */
+class PagingAndFaultTest {
+    // mov rax, [disp32] / mov [disp32], rax (SIB with no base, no index)
+    static int[] loadAbs(long a) {
+        return new int[] {0x48, 0x8B, 0x04, 0x25, (int) a & 0xFF, (int) (a >> 8) & 0xFF, (int) (a >> 16) & 0xFF, (int) (a >> 24) & 0xFF};
+    }
+
+    static int[] storeAbs(long a) {
+        return new int[] {0x48, 0x89, 0x04, 0x25, (int) a & 0xFF, (int) (a >> 8) & 0xFF, (int) (a >> 16) & 0xFF, (int) (a >> 24) & 0xFF};
+    }
+
+    private static long savedRip(CpuTestRig rig, boolean hasErrorCode) {
+        return rig.mem.readLong(rig.cpu.r[Cpu.RSP] + (hasErrorCode ? 8 : 0));
+    }
+
+    @Test
+    void readOfNotPresentPageFaultsWithCr2AndErrorCode() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            rig.code(loadAbs(0x2000000)).run();
+            assertEquals(List.of(CpuException.PF), rig.vectors);
+            assertEquals(0, rig.errorCodes.get(0), "not present, read, supervisor");
+            assertEquals(0x2000000L, rig.cpu.cr2);
+            assertEquals(CpuTestRig.CODE, savedRip(rig, true), "the faulting instruction is saved");
+        }
+    }
+
+    @Test
+    void writeOfNotPresentPageSetsW() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            rig.code(storeAbs(0x2000010)).run();
+            assertEquals(Cpu.PF_W, rig.errorCodes.get(0));
+            assertEquals(0x2000010L, rig.cpu.cr2);
+        }
+    }
+
+    @Test
+    void writeToReadOnlyPageWithWpSetsPAndW() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            rig.mem.writeLong(CpuTestRig.PD + 8, 0x200000L | 0x85); // 2-4 MiB: present, user, not writable
+            rig.cpu.r[Cpu.RAX] = 7;
+            rig.code(storeAbs(0x200008)).run();
+            assertEquals(Cpu.PF_P | Cpu.PF_W, rig.errorCodes.get(0));
+            assertEquals(0, rig.mem.readLong(0x200008), "the store did not land");
+        }
+    }
+
+    @Test
+    void fetchFromNoExecutePageSetsInstructionFetchBit() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            rig.mem.writeLong(CpuTestRig.PD + 16, 0x400000L | 0x87 | Cpu.PTE_NX);
+            rig.mem.writeByte(0x400000, 0x90);
+            // mov eax, 0x400000; jmp rax
+            rig.code(0xB8, 0x00, 0x00, 0x40, 0x00, 0xFF, 0xE0).run();
+            assertEquals(List.of(CpuException.PF), rig.vectors);
+            assertEquals(Cpu.PF_P | Cpu.PF_ID, rig.errorCodes.get(0));
+            assertEquals(0x400000L, rig.cpu.cr2);
+        }
+    }
+
+    @Test
+    void accessedAndDirtyBitsAreSetByTheWalk() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            long pde = CpuTestRig.PD + 3 * 8;
+            rig.mem.writeLong(pde, 0x600000L | 0x87); // A and D clear
+            rig.code(loadAbs(0x600000)).run();
+            assertEquals(Cpu.PTE_A, rig.mem.readLong(pde) & (Cpu.PTE_A | Cpu.PTE_D), "read sets A only");
+            rig.code(storeAbs(0x600000)).run();
+            assertEquals(Cpu.PTE_A | Cpu.PTE_D, rig.mem.readLong(pde) & (Cpu.PTE_A | Cpu.PTE_D), "write sets D");
+        }
+    }
+
+    @Test
+    void fourKilobytePagesAliasThroughTheirTables() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            // PD[4] -> a page table at 0x9000 mapping 0x800000.. to physical 0xA00000.. (4 KiB pages).
+            rig.mem.writeLong(CpuTestRig.PD + 4 * 8, 0x9000L | 0x7);
+            for (int k = 0; k < 512; k++) {
+                rig.mem.writeLong(0x9000 + k * 8L, (0xA00000L + k * 4096L) | 0x7);
+            }
+            rig.mem.writeLong(0xA01008, 0x1122334455667788L);
+            rig.code(loadAbs(0x801008)).run();
+            assertEquals(0x1122334455667788L, rig.cpu.r[Cpu.RAX]);
+            assertTrue(rig.vectors.isEmpty());
+        }
+    }
+
+    @Test
+    void nonCanonicalAddressIsGeneralProtection() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            rig.cpu.r[Cpu.RBX] = 0x8000_0000_0000_0000L;
+            rig.code(0x48, 0x8B, 0x03).run(); // mov rax, [rbx]
+            assertEquals(List.of(CpuException.GP), rig.vectors);
+            assertEquals(0, rig.errorCodes.get(0));
+        }
+    }
+
+    @Test
+    void divideErrorSavesTheDivideInstruction() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            rig.code(0x31, 0xC9, 0xF7, 0xF1).run(); // xor ecx,ecx; div ecx
+            assertEquals(List.of(CpuException.DE), rig.vectors);
+            assertEquals(CpuTestRig.CODE + 2, savedRip(rig, false));
+        }
+    }
+
+    @Test
+    void int3SavesTheFollowingInstruction() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            rig.code(0x90, 0xCC, 0x90).run();
+            assertEquals(List.of(CpuException.BP), rig.vectors);
+            assertEquals(CpuTestRig.CODE + 2, savedRip(rig, false));
+        }
+    }
+
+    @Test
+    void faultWhileDeliveringAPageFaultBecomesDoubleFault() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            // Make the #PF gate not present: delivering #PF raises #NP, a double fault.
+            rig.mem.writeLong(CpuTestRig.IDT + 14 * 16, rig.mem.readLong(CpuTestRig.IDT + 14 * 16) & ~(1L << 47));
+            rig.code(loadAbs(0x2000000)).run();
+            assertEquals(List.of(CpuException.PF, CpuException.DF), rig.vectors);
+            assertEquals(0, rig.errorCodes.get(1), "#DF pushes error code 0");
+        }
+    }
+
+    @Test
+    void unusableIdtEndsInATripleFaultNamingTheMode() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            rig.cpu.idtLimit = 0;
+            rig.code(0x0F, 0x0B); // ud2
+            GuestStop stop = assertThrows(GuestStop.class, () -> rig.run());
+            assertEquals(GuestStop.Kind.TRIPLE_FAULT, stop.kind);
+            assertTrue(stop.getMessage().contains("triple fault in 64-bit mode at RIP=0x100000"), stop.getMessage());
+        }
+    }
+
+    @Test
+    void unimplementedInstructionStopsWithItsBytes() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            rig.code(0x90, 0xD9, 0xE8); // nop; fld1 (x87 is not implemented yet)
+            GuestStop stop = assertThrows(GuestStop.class, () -> rig.run());
+            assertEquals(GuestStop.Kind.UNIMPLEMENTED, stop.kind);
+            assertTrue(stop.getMessage().contains("RIP=0x100001 in 64-bit mode: d9 e8 (#UD, vector 6)"), stop.getMessage());
+        }
+    }
+}
