@@ -1,0 +1,275 @@
+package dev.ukemu.app;
+
+import dev.ukemu.core.bus.Bus;
+import dev.ukemu.core.bus.PortBus;
+import dev.ukemu.core.cpu.Cpu;
+import dev.ukemu.core.cpu.CpuHooks;
+import dev.ukemu.core.cpu.CpuidModel;
+import dev.ukemu.core.cpu.GuestStop;
+import dev.ukemu.core.irq.IrqLine;
+import dev.ukemu.core.machine.SystemControl;
+import dev.ukemu.core.memory.GuestMemory;
+import dev.ukemu.core.memory.MemoryLayout;
+import dev.ukemu.core.time.GuestClock;
+import dev.ukemu.devices.acpi.AcpiPm;
+import dev.ukemu.devices.misc.IsaDebugExit;
+import dev.ukemu.devices.misc.PostPort;
+import dev.ukemu.devices.misc.PvPanic;
+import dev.ukemu.devices.uart.Uart16550;
+import dev.ukemu.loader.BootImage;
+import dev.ukemu.loader.KernelLoader;
+import dev.ukemu.loader.LoadException;
+import dev.ukemu.smp.VcpuThreads;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A PC: guest RAM, the port-I/O and MMIO buses with their devices, the vCPUs on their threads,
+ * and the kernel loaded into it. The same class serves the command line and code that embeds
+ * ukemu (a JUnit test booting a guest):
+ *
+ * <pre>{@code
+ * try (Machine m = Machine.create(MachineConfig.of(kernel).withSerialOutput(out))) {
+ *     m.start();
+ *     ExitStatus s = m.waitForExit(Duration.ofSeconds(30));
+ * }
+ * }</pre>
+ */
+public final class Machine implements AutoCloseable {
+    // PC I/O ports (QEMU pc machine).
+    static final int COM1 = 0x3F8, POST = 0x80, DEBUG_EXIT = 0x501, DEBUG_EXIT_KUT = 0xF4, PVPANIC = 0x505,
+            ACPI_PM = 0x600;
+
+    private final MachineConfig config;
+    private final GuestClock clock = new GuestClock();
+    private final GuestMemory memory;
+    private final PortBus ports = new PortBus();
+    private final Bus mmio = new Bus("MMIO");
+    private final List<Cpu> cpus = new ArrayList<>();
+    private final VcpuThreads threads;
+    private final Uart16550 uart;
+    private final ConsoleOutput console;
+    private final DebugLog log;
+    private final BootImage boot;
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final CpuidModel cpuid;
+
+    private Machine(MachineConfig config) throws LoadException, IOException {
+        this.config = config;
+        this.log = new DebugLog(config.debug(), config.debugLog());
+        this.memory = new GuestMemory(MemoryLayout.of(config.ramSize()));
+        this.console = new ConsoleOutput(config.serialOutput());
+        SystemControl control = new Control();
+        this.uart = new Uart16550(IrqLine.NONE, console);
+        ports.register(COM1, Uart16550.SIZE, uart, "serial (COM1)");
+        ports.register(POST, PostPort.SIZE, new PostPort(), "POST port");
+        IsaDebugExit debugExit = new IsaDebugExit(control);
+        ports.register(DEBUG_EXIT, debugExit.iosize(), debugExit, "isa-debug-exit");
+        ports.register(DEBUG_EXIT_KUT, IsaDebugExit.KVM_UNIT_TESTS_SIZE,
+                new IsaDebugExit(control, IsaDebugExit.KVM_UNIT_TESTS_SIZE), "isa-debug-exit (0xf4)");
+        ports.register(PVPANIC, PvPanic.SIZE, new PvPanic(control), "pvpanic");
+        ports.register(ACPI_PM, AcpiPm.SIZE, new AcpiPm(control, clock::nanos), "ACPI PM");
+        if (log.on("unimp")) {
+            Bus.UnclaimedAccessListener l = (bus, addr, size, write, value) -> log.log(String.format(
+                    "unclaimed %s %s 0x%x size %d%s", bus.name(), write ? "write" : "read", addr, size,
+                    write ? String.format(" value 0x%x", value) : ""));
+            ports.setUnclaimedAccessListener(l);
+            mmio.setUnclaimedAccessListener(l);
+        }
+        this.cpuid = CpuidModel.max(clock.tscKhz(), config.smp());
+        Hooks hooks = new Hooks();
+        for (int i = 0; i < config.smp(); i++) {
+            Cpu c = new Cpu(i, memory, ports, mmio, cpuid);
+            c.hooks = hooks;
+            cpus.add(c);
+        }
+        this.boot = KernelLoader.load(config.kernel(), config.append(), config.initrds(), memory);
+        Cpu bsp = cpus.get(0);
+        bsp.enterFlatProtectedMode(boot.entry());
+        bsp.r[Cpu.RAX] = boot.eax() & 0xFFFFFFFFL;
+        bsp.r[Cpu.RBX] = boot.ebx() & 0xFFFFFFFFL;
+        for (int i = 1; i < cpus.size(); i++) {
+            // Application processors wait for INIT/SIPI.
+            cpus.get(i).halted = true;
+        }
+        this.threads = new VcpuThreads(cpus, this::vcpuFailed);
+    }
+
+    /** Builds a machine and loads its kernel; a bad kernel or initrd is a {@link LoadException}. */
+    public static Machine create(MachineConfig config) throws LoadException, IOException {
+        return new Machine(config);
+    }
+
+    public BootImage bootImage() {
+        return boot;
+    }
+
+    public List<Cpu> cpus() {
+        return cpus;
+    }
+
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    public Uart16550 serial() {
+        return uart;
+    }
+
+    public void start() {
+        threads.start("ukemu");
+        InputStream in = config.serialInput();
+        if (in != null) {
+            Thread feeder = Thread.ofPlatform().name("ukemu-serial-in").daemon(true).unstarted(() -> feed(in));
+            feeder.start();
+        }
+    }
+
+    private void feed(InputStream in) {
+        byte[] buf = new byte[256];
+        try {
+            int n;
+            while (!exit.isDone() && (n = in.read(buf)) > 0) {
+                int off = 0;
+                while (off < n && !exit.isDone()) {
+                    int took = uart.offer(buf, off, n - off);
+                    off += took;
+                    if (took == 0) {
+                        uart.awaitRxSpace(50, TimeUnit.MILLISECONDS);
+                    }
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            // Input closed: the guest simply sees no more characters.
+        }
+    }
+
+    /** Waits for the guest to power off, exit or fail. */
+    public ExitStatus waitForExit() throws InterruptedException {
+        try {
+            return exit.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return ExitStatus.failure(e.getCause().toString());
+        }
+    }
+
+    /** Waits at most {@code timeout}; throws {@link TimeoutException} if the guest is still running. */
+    public ExitStatus waitForExit(Duration timeout) throws InterruptedException, TimeoutException {
+        try {
+            return exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return ExitStatus.failure(e.getCause().toString());
+        }
+    }
+
+    /** Stops the machine from outside (as if powered off); returns the status it ended with. */
+    public ExitStatus stop() {
+        finish(ExitStatus.powerOff());
+        return exit.join();
+    }
+
+    public long instructionsRetired() {
+        long n = 0;
+        for (Cpu c : cpus) {
+            n += c.instructions;
+        }
+        return n;
+    }
+
+    private void finish(ExitStatus status) {
+        if (exit.complete(status)) {
+            threads.stopAll();
+            try {
+                console.drain();
+            } catch (IOException e) {
+                // The console is gone; nothing more to say there.
+            }
+        }
+    }
+
+    private void vcpuFailed(Cpu c, Throwable t) {
+        if (t instanceof GuestStop g) {
+            finish(ExitStatus.failure(g.getMessage()));
+        } else {
+            String where = String.format("vCPU %d at RIP=0x%x in %s", c.index, c.rip, c.modeName());
+            finish(new ExitStatus(ExitStatus.EXIT_INTERNAL, "internal error on " + where + ": " + t));
+            if (log.on("int") || log.on("unimp") || Boolean.getBoolean("ukemu.trace")) {
+                t.printStackTrace();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        finish(ExitStatus.powerOff());
+        try {
+            threads.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.close();
+        memory.close();
+    }
+
+    private final class Control implements SystemControl {
+        @Override
+        public void powerOff() {
+            finish(ExitStatus.powerOff());
+        }
+
+        @Override
+        public void debugExit(int value) {
+            finish(ExitStatus.debugExit(value));
+        }
+
+        @Override
+        public void reset(String why) {
+            // Without firmware to re-run, a reset ends the run as with QEMU's -no-reboot.
+            finish(config.noReboot() ? ExitStatus.powerOff() : new ExitStatus(0, null));
+        }
+
+        @Override
+        public void panic(String why) {
+            finish(ExitStatus.failure(why));
+        }
+    }
+
+    private final class Hooks implements CpuHooks {
+        @Override
+        public void idle(Cpu cpu) {
+            if (cpu.events == 0) {
+                LockSupport.parkNanos(10_000_000L);
+            }
+        }
+
+        @Override
+        public void handleEvents(Cpu cpu) {
+        }
+
+        @Override
+        public void onInterrupt(Cpu cpu, int vector, boolean external, int errorCode, boolean hasErrorCode) {
+            log.interrupt(cpu, vector, external, errorCode, hasErrorCode);
+        }
+
+        @Override
+        public void onUnknownMsr(Cpu cpu, long msr, boolean write, long value) {
+            if (log.on("unimp")) {
+                log.log(String.format("vCPU %d: unknown MSR 0x%x %s%s at RIP=0x%x", cpu.index, msr,
+                        write ? "write" : "read", write ? String.format(" 0x%x", value) : "", cpu.rip));
+            }
+        }
+
+        @Override
+        public long tsc(Cpu cpu) {
+            return clock.tsc();
+        }
+    }
+}

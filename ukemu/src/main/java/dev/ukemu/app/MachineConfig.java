@@ -1,0 +1,74 @@
+package dev.ukemu.app;
+
+import dev.ukemu.core.memory.MemoryLayout;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Everything needed to build a machine. Built by the command line or by code embedding ukemu:
+ * {@code MachineConfig.of(kernel).withSmp(2).withSerialOutput(out)}.
+ */
+public record MachineConfig(
+        Path kernel,
+        int smp,
+        long ramSize,
+        List<Path> initrds,
+        String append,
+        boolean noReboot,
+        Set<String> debug,
+        Path debugLog,
+        OutputStream serialOutput,
+        InputStream serialInput) {
+
+    public static final int MAX_CPUS = 64;
+    /** QEMU's default RAM size. */
+    public static final long DEFAULT_RAM = 128 * MemoryLayout.MIB;
+
+    public MachineConfig {
+        if (smp < 1 || smp > MAX_CPUS) {
+            throw new IllegalArgumentException("the number of vCPUs must be between 1 and " + MAX_CPUS);
+        }
+        initrds = List.copyOf(initrds);
+        debug = Set.copyOf(debug);
+        append = append == null ? "" : append;
+    }
+
+    public static MachineConfig of(Path kernel) {
+        return new MachineConfig(kernel, 1, DEFAULT_RAM, List.of(), "", false, Set.of(), null, System.out, null);
+    }
+
+    public MachineConfig withSmp(int n) {
+        return new MachineConfig(kernel, n, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput);
+    }
+
+    public MachineConfig withRam(long bytes) {
+        return new MachineConfig(kernel, smp, bytes, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput);
+    }
+
+    public MachineConfig withInitrds(List<Path> files) {
+        return new MachineConfig(kernel, smp, ramSize, files, append, noReboot, debug, debugLog, serialOutput, serialInput);
+    }
+
+    public MachineConfig withAppend(String cmdline) {
+        return new MachineConfig(kernel, smp, ramSize, initrds, cmdline, noReboot, debug, debugLog, serialOutput, serialInput);
+    }
+
+    public MachineConfig withNoReboot(boolean on) {
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, on, debug, debugLog, serialOutput, serialInput);
+    }
+
+    public MachineConfig withDebug(Set<String> categories, Path log) {
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, categories, log, serialOutput, serialInput);
+    }
+
+    public MachineConfig withSerialOutput(OutputStream out) {
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, out, serialInput);
+    }
+
+    public MachineConfig withSerialInput(InputStream in) {
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, in);
+    }
+}

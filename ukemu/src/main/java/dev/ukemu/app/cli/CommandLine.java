@@ -1,0 +1,235 @@
+package dev.ukemu.app.cli;
+
+import dev.ukemu.app.DebugLog;
+import dev.ukemu.app.MachineConfig;
+import dev.ukemu.core.memory.MemoryLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Parses ukemu's command line: its own GNU-style options ({@code --smp 2}, {@code -m 1G}) and the
+ * QEMU spellings users already type ({@code -kernel}, {@code -smp cpus=3}, {@code -append},
+ * {@code -no-reboot}, {@code -nographic}, ...), so that ukemu can stand in for
+ * {@code qemu-system-x86_64} in existing scripts.
+ */
+public final class CommandLine {
+    /** What the user asked for. */
+    public record Parsed(MachineConfig config, boolean help, boolean version, List<String> notes) {
+    }
+
+    private CommandLine() {
+    }
+
+    public static final String USAGE = """
+            Usage: ukemu KERNEL [options]
+                   ukemu -kernel KERNEL [QEMU-style options]
+
+            Boots a multiboot kernel (a Unikraft qemu/x86_64 image, for example) on an emulated
+            x86-64 PC with a serial console on standard input and output.
+
+            Options:
+              --smp N, -smp [cpus=]N    number of vCPUs, 1-64 (default 1)
+              -m SIZE, --memory SIZE    guest RAM: 953M, 1G, 512K or plain MiB (default 128M)
+              --initrd FILE             load FILE as a multiboot module (repeatable; commas
+                                        separate several files as with QEMU)
+              --append STRING           kernel command line after the kernel path
+              --no-reboot               exit instead of rebooting when the guest resets
+              -d LIST                   log events: int, unimp, guest_errors (comma-separated)
+              -D FILE                   write the -d log to FILE instead of standard error
+              -h, --help                print this help
+              --version                 print the version
+
+            Accepted for QEMU compatibility: -kernel, -initrd, -append, -no-reboot, -nographic,
+            -machine/-M (pc, accel=...), -cpu, -parallel none, -serial stdio, -display none,
+            -vga none, -monitor none, -rtc base=utc, -enable-kvm, -accel.
+
+            Exit status: 0 when the guest powers off; (v << 1) | 1 when it writes v to
+            isa-debug-exit (port 0x501 or 0xf4); 2 for bad input; 4 when the guest cannot
+            continue (triple fault, unimplemented instruction).
+            """;
+
+    public static Parsed parse(String[] args) throws UsageException {
+        Path kernel = null;
+        int smp = 1;
+        long ram = MachineConfig.DEFAULT_RAM;
+        List<Path> initrds = new ArrayList<>();
+        String append = "";
+        boolean noReboot = false;
+        Set<String> debug = new LinkedHashSet<>();
+        Path debugLog = null;
+        boolean help = false;
+        boolean version = false;
+        List<String> notes = new ArrayList<>();
+
+        for (int k = 0; k < args.length; k++) {
+            String a = args[k];
+            String name = a;
+            String inline = null;
+            if (a.startsWith("--") && a.contains("=")) {
+                name = a.substring(0, a.indexOf('='));
+                inline = a.substring(a.indexOf('=') + 1);
+            }
+            switch (name) {
+                case "-h", "-help", "--help" -> help = true;
+                case "-version", "--version" -> version = true;
+                case "-kernel", "--kernel" -> kernel = Path.of(value(args, ++k, name, inline));
+                case "--smp", "-smp" -> smp = parseSmp(name, value(args, inline == null ? ++k : k, name, inline));
+                case "-m", "--memory" -> ram = parseRam(name, value(args, inline == null ? ++k : k, name, inline));
+                case "-initrd", "--initrd" -> {
+                    for (String f : value(args, inline == null ? ++k : k, name, inline).split(",")) {
+                        if (!f.isBlank()) {
+                            initrds.add(Path.of(f.strip()));
+                        }
+                    }
+                }
+                case "-append", "--append" -> append = value(args, inline == null ? ++k : k, name, inline);
+                case "-no-reboot", "--no-reboot" -> noReboot = true;
+                case "-d" -> {
+                    for (String cat : value(args, ++k, name, null).split(",")) {
+                        String c = cat.strip().toLowerCase(Locale.ROOT);
+                        if (!DebugLog.CATEGORIES.contains(c)) {
+                            throw new UsageException("-d: unknown log category '" + cat + "' (known: "
+                                    + String.join(", ", DebugLog.CATEGORIES) + ")");
+                        }
+                        debug.add(c);
+                    }
+                }
+                case "-D" -> debugLog = Path.of(value(args, ++k, name, null));
+                case "-nographic", "-enable-kvm", "-no-hpet", "-no-acpi-ignored" -> {
+                    if (name.equals("-enable-kvm")) {
+                        notes.add("KVM is not used: ukemu emulates the CPU in Java");
+                    }
+                }
+                case "-machine", "-M" -> {
+                    String v = value(args, ++k, name, null);
+                    checkMachine(v, notes);
+                }
+                case "-accel" -> {
+                    String v = value(args, ++k, name, null);
+                    if (!v.startsWith("tcg")) {
+                        notes.add("accel=" + v + " requested: ukemu emulates the CPU in Java");
+                    }
+                }
+                case "-cpu", "--cpu" -> value(args, inline == null ? ++k : k, name, inline);
+                case "-parallel", "-serial", "-display", "-vga", "-monitor" -> {
+                    String v = value(args, ++k, name, null);
+                    boolean ok = switch (name) {
+                        case "-serial" -> v.equals("stdio") || v.equals("mon:stdio");
+                        default -> v.equals("none") || (name.equals("-monitor") && v.equals("stdio"));
+                    };
+                    if (!ok) {
+                        throw new UsageException(name + " " + v + " is not supported (ukemu's console is the serial port on standard input/output)");
+                    }
+                }
+                case "-rtc" -> {
+                    String v = value(args, ++k, name, null);
+                    if (!v.startsWith("base=utc")) {
+                        throw new UsageException("-rtc " + v + " is not supported (the RTC runs on UTC)");
+                    }
+                }
+                case "-device", "-netdev", "-nic", "-net" -> throw new UsageException(
+                        name + " is not supported yet: ukemu has no network devices");
+                default -> {
+                    if (a.startsWith("-") && a.length() > 1) {
+                        throw new UsageException("unknown option '" + a + "' (see --help)");
+                    }
+                    if (kernel != null) {
+                        throw new UsageException("more than one kernel given: '" + kernel + "' and '" + a + "'");
+                    }
+                    kernel = Path.of(a);
+                }
+            }
+        }
+        if (help || version) {
+            return new Parsed(null, help, version, notes);
+        }
+        if (kernel == null) {
+            throw new UsageException("no kernel given (usage: ukemu KERNEL [options]; see --help)");
+        }
+        MachineConfig config = MachineConfig.of(kernel).withSmp(smp).withRam(ram).withInitrds(initrds)
+                .withAppend(append).withNoReboot(noReboot).withDebug(debug, debugLog);
+        return new Parsed(config, false, false, notes);
+    }
+
+    private static String value(String[] args, int k, String name, String inline) throws UsageException {
+        if (inline != null) {
+            return inline;
+        }
+        if (k >= args.length) {
+            throw new UsageException(name + " needs a value (see --help)");
+        }
+        return args[k];
+    }
+
+    static int parseSmp(String name, String v) throws UsageException {
+        String n = v;
+        for (String part : v.split(",")) {
+            if (part.startsWith("cpus=")) {
+                n = part.substring(5);
+            } else if (!part.contains("=")) {
+                n = part;
+            } else if (!part.matches("(maxcpus|sockets|cores|threads|dies)=\\d+")) {
+                throw new UsageException(name + ": unknown property '" + part + "'");
+            }
+        }
+        int count;
+        try {
+            count = Integer.parseInt(n.strip());
+        } catch (NumberFormatException e) {
+            throw new UsageException(name + ": '" + v + "' is not a number of vCPUs (1-" + MachineConfig.MAX_CPUS + ")");
+        }
+        if (count < 1 || count > MachineConfig.MAX_CPUS) {
+            throw new UsageException(name + ": " + count + " vCPUs is out of range (1-" + MachineConfig.MAX_CPUS + ")");
+        }
+        return count;
+    }
+
+    static long parseRam(String name, String v) throws UsageException {
+        String s = v;
+        for (String part : v.split(",")) {
+            if (part.startsWith("size=")) {
+                s = part.substring(5);
+            } else if (!part.contains("=")) {
+                s = part;
+            }
+        }
+        long bytes;
+        try {
+            bytes = MemoryLayout.parseSize(s);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(name + ": " + e.getMessage());
+        }
+        if (bytes < MemoryLayout.MIN_RAM) {
+            throw new UsageException(name + ": " + v + " is too little RAM (at least 2M)");
+        }
+        if (bytes > MemoryLayout.MAX_RAM) {
+            throw new UsageException(name + ": " + v + " is more RAM than ukemu supports (at most 1T)");
+        }
+        return bytes;
+    }
+
+    private static void checkMachine(String v, List<String> notes) throws UsageException {
+        for (String part : v.split(",")) {
+            if (part.isEmpty() || part.equals("pc") || part.startsWith("pc-i440fx") || part.equals("type=pc")) {
+                continue;
+            }
+            if (part.startsWith("accel=")) {
+                if (!part.equals("accel=tcg")) {
+                    notes.add(part + " requested: ukemu emulates the CPU in Java");
+                }
+                continue;
+            }
+            if (part.equals("q35") || part.equals("type=q35") || part.equals("microvm")) {
+                throw new UsageException("-machine " + part + " is not supported (ukemu emulates QEMU's pc machine)");
+            }
+            if (!part.contains("=")) {
+                throw new UsageException("-machine: unknown machine '" + part + "' (ukemu emulates 'pc')");
+            }
+            // Other properties (usb=off, dump-guest-core=off, ...) do not change this machine.
+        }
+    }
+}

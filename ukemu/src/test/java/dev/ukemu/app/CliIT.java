@@ -1,0 +1,136 @@
+package dev.ukemu.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Runs {@code java -jar ukemu.jar} as a user types it, and checks its output and exit status. */
+class CliIT {
+    record Result(int code, String out, String err) {
+    }
+
+    static Result ukemu(String... args) throws IOException, InterruptedException {
+        Path jar = Path.of(System.getProperty("ukemu.jar", "target/ukemu.jar"));
+        assertTrue(Files.isRegularFile(jar), "missing " + jar.toAbsolutePath());
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        var out = p.getInputStream().readAllBytes();
+        var err = p.getErrorStream().readAllBytes();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("ukemu did not exit: " + cmd);
+        }
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    static String image(String name) {
+        return TestImages.image(name).toString();
+    }
+
+    @Test
+    void helloPrintsAndExitsZero() throws Exception {
+        Result r = ukemu(image("hello.elf"));
+        assertTrue(r.out().contains("Hello, World!"), r.out());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("", r.err());
+    }
+
+    @Test
+    void helloWithQemuSpelling() throws Exception {
+        Result r = ukemu("-kernel", image("hello.elf"), "-m", "953M", "-smp", "cpus=3", "-nographic", "-no-reboot",
+                "-parallel", "none", "-rtc", "base=utc", "-machine", "pc,accel=kvm", "-cpu", "host,+x2apic,-pmu");
+        assertTrue(r.out().contains("Hello, World!"), r.out() + r.err());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("accel=kvm requested: ukemu emulates the CPU in Java"), r.err());
+    }
+
+    @Test
+    void cpuBasicPassesEverything() throws Exception {
+        Result r = ukemu(image("cpu-basic.elf"), "--smp", "2", "-m", "1G");
+        assertFalse(r.out().contains("FAIL"), r.out());
+        assertTrue(r.out().contains(" passed, 0 failed"), r.out());
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void helpAndVersion() throws Exception {
+        Result help = ukemu("--help");
+        assertEquals(0, help.code());
+        assertTrue(help.out().startsWith("Usage: ukemu KERNEL"), help.out());
+        Result version = ukemu("--version");
+        assertEquals(0, version.code());
+        assertTrue(version.out().matches("ukemu \\d+\\.\\d+\\.\\d+.*\\n"), version.out());
+    }
+
+    /** One line on standard error, a non-zero status, no stack trace. */
+    static void assertCleanError(Result r, String expected) {
+        assertNotEquals(0, r.code());
+        assertEquals(ExitStatus.EXIT_USAGE, r.code(), r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), "more than one line: " + err);
+        assertFalse(err.contains("Exception") || err.contains("\tat "), err);
+        assertTrue(err.startsWith("ukemu: "), err);
+        assertTrue(err.contains(expected), err);
+    }
+
+    @Test
+    void missingKernel(@TempDir Path dir) throws Exception {
+        assertCleanError(ukemu(dir.resolve("nope.elf").toString()), "nope.elf");
+    }
+
+    @Test
+    void directoryAsKernel(@TempDir Path dir) throws Exception {
+        assertCleanError(ukemu(dir.toString()), "is a directory");
+    }
+
+    @Test
+    void notAnElf(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("readme.txt");
+        Files.writeString(f, "this is not a kernel\n".repeat(100));
+        assertCleanError(ukemu(f.toString()), "readme.txt");
+    }
+
+    @Test
+    void elfWithoutMultibootHeader() throws Exception {
+        // The host's own /bin/true: a real ELF64 executable with no multiboot header.
+        assertCleanError(ukemu("/bin/true"), "no multiboot header");
+    }
+
+    @Test
+    void zeroRam() throws Exception {
+        assertCleanError(ukemu(image("hello.elf"), "-m", "0"), "-m");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"abc", "0", "65", "-1"})
+    void badSmp(String n) throws Exception {
+        assertCleanError(ukemu(image("hello.elf"), "--smp", n), "--smp");
+    }
+
+    @Test
+    void unknownOption() throws Exception {
+        assertCleanError(ukemu(image("hello.elf"), "--frobnicate"), "unknown option '--frobnicate'");
+    }
+
+    @Test
+    void missingInitrd(@TempDir Path dir) throws Exception {
+        assertCleanError(ukemu(image("hello.elf"), "--initrd", dir.resolve("gone.cpio").toString()), "gone.cpio");
+    }
+}
