@@ -81,10 +81,10 @@ class PagingAndFaultTest {
     @Test
     void fourKilobytePagesAliasThroughTheirTables() {
         try (CpuTestRig rig = new CpuTestRig()) {
-            // PD[4] -> a page table at 0x9000 mapping 0x800000.. to physical 0xA00000.. (4 KiB pages).
-            rig.mem.writeLong(CpuTestRig.PD + 4 * 8, 0x9000L | 0x7);
+            // PD[4] -> a page table at 0xC000 mapping 0x800000.. to physical 0xA00000.. (4 KiB pages).
+            rig.mem.writeLong(CpuTestRig.PD + 4 * 8, 0xC000L | 0x7);
             for (int k = 0; k < 512; k++) {
-                rig.mem.writeLong(0x9000 + k * 8L, (0xA00000L + k * 4096L) | 0x7);
+                rig.mem.writeLong(0xC000 + k * 8L, (0xA00000L + k * 4096L) | 0x7);
             }
             rig.mem.writeLong(0xA01008, 0x1122334455667788L);
             rig.code(loadAbs(0x801008)).run();
