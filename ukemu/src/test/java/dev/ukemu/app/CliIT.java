@@ -133,4 +133,62 @@ class CliIT {
     void missingInitrd(@TempDir Path dir) throws Exception {
         assertCleanError(ukemu(image("hello.elf"), "--initrd", dir.resolve("gone.cpio").toString()), "gone.cpio");
     }
+
+    /**
+     * A flat multiboot kernel (header with address fields, flag bit 16) whose 32-bit entry at
+     * 0x100020 is {@code code}: the smallest guest that does one thing.
+     */
+    static Path flatKernel(Path dir, String name, int... code) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(0x20 + code.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int magic = 0x1BADB002, flags = 0x00010000;
+        b.putInt(magic).putInt(flags).putInt(-(magic + flags));
+        b.putInt(0x100000).putInt(0x100000).putInt(0).putInt(0).putInt(0x100020);
+        b.position(0x20);
+        for (int c : code) {
+            b.put((byte) c);
+        }
+        Path f = dir.resolve(name);
+        Files.write(f, b.array());
+        return f;
+    }
+
+    @Test
+    void debugExitValueBecomesTheExitStatus(@TempDir Path dir) throws Exception {
+        // mov dx, 0x501; mov ax, 21; out dx, ax; hlt
+        Path k = flatKernel(dir, "exit21.bin", 0x66, 0xBA, 0x01, 0x05, 0x66, 0xB8, 21, 0, 0x66, 0xEF, 0xF4);
+        Result r = ukemu(k.toString());
+        assertEquals((21 << 1) | 1, r.code(), r.err());
+    }
+
+    @Test
+    void tripleFaultIsOneLineNamingWhere(@TempDir Path dir) throws Exception {
+        // ud2 with the reset IDT (base 0, all zeroes): #UD -> #GP -> #DF -> triple fault.
+        Path k = flatKernel(dir, "ud2.bin", 0x90, 0x0F, 0x0B);
+        Result r = ukemu(k.toString(), "--no-reboot");
+        assertEquals(ExitStatus.EXIT_GUEST_FAILURE, r.code(), r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), err);
+        assertTrue(err.startsWith("ukemu: vCPU 0: triple fault in 32-bit protected mode at RIP=0x100021 ("), err);
+        assertTrue(err.contains("while delivering #DF"), err);
+    }
+
+    @Test
+    void unimplementedInstructionIsOneLineWithItsBytes(@TempDir Path dir) throws Exception {
+        Path k = flatKernel(dir, "fld1.bin", 0x90, 0xD9, 0xE8); // nop; fld1
+        Result r = ukemu(k.toString());
+        assertEquals(ExitStatus.EXIT_GUEST_FAILURE, r.code(), r.err());
+        assertEquals("ukemu: vCPU 0: unimplemented instruction at RIP=0x100021 in 32-bit protected mode: d9 e8 (#UD, vector 6)",
+                r.err().strip());
+    }
+
+    @Test
+    void interruptLogGoesToTheFileGiven(@TempDir Path dir) throws Exception {
+        Path k = flatKernel(dir, "ud2.bin", 0x0F, 0x0B);
+        Path log = dir.resolve("int.log");
+        Result r = ukemu(k.toString(), "-d", "int", "-D", log.toString());
+        assertEquals(ExitStatus.EXIT_GUEST_FAILURE, r.code());
+        String text = Files.readString(log);
+        assertTrue(text.startsWith("vCPU 0: #UD (vector 6) at RIP=0x100020"), text);
+        assertTrue(text.contains("#DF (vector 8)"), text);
+    }
 }
