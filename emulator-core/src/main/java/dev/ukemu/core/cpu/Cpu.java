@@ -71,6 +71,12 @@ public final class Cpu {
     public long ldtLimit, trLimit;
     public int trAttr;
     public long xcr0 = 1;
+    /** XMM0-15: {@code xmm[2n]} holds bits 0-63 of XMMn, {@code xmm[2n+1]} bits 64-127. */
+    public final long[] xmm = new long[32];
+    /** MXCSR (SDM vol. 1, 10.2.3); reset value 0x1F80: all exceptions masked, round to nearest. */
+    public int mxcsr = 0x1F80;
+    /** The x87 FPU (and the MMX registers aliased onto it). */
+    public final X87State fpu = new X87State();
     public long[] dr = new long[8];
     // MSRs
     public long star, lstar, cstar, sfmask, kernelGsBase, tscAux, pat = 0x0007040600070406L,

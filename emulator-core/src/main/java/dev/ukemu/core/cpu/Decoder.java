@@ -14,15 +14,15 @@ final class Decoder {
     private final Cpu c;
     private long pc;
     private long start;
-    private int bits;
-    private int rex;
+    int bits;
+    int rex;
     private long linMask;
 
     Decoder(Cpu c) {
         this.c = c;
     }
 
-    private int next() {
+    int next() {
         if (pc - start >= MAX_LENGTH) {
             throw CpuException.gp(0);
         }
@@ -31,16 +31,16 @@ final class Decoder {
         return b;
     }
 
-    private long imm8s() {
+    long imm8s() {
         return (byte) next();
     }
 
-    private long imm16() {
+    long imm16() {
         int lo = next();
         return lo | next() << 8;
     }
 
-    private long imm32s() {
+    long imm32s() {
         long v = next();
         v |= (long) next() << 8;
         v |= (long) next() << 16;
@@ -151,7 +151,7 @@ final class Decoder {
 
     // ------------------------------------------------------------------ ModRM
 
-    private void modrm(Insn i) {
+    void modrm(Insn i) {
         int m = next();
         int mod = m >> 6;
         i.reg = ((m >> 3) & 7) | ((rex & 4) << 1);
@@ -222,7 +222,7 @@ final class Decoder {
     }
 
     /** Byte operands without REX name AH..BH for 4..7. */
-    private void byteRegs(Insn i) {
+    void byteRegs(Insn i) {
         if (rex == 0) {
             if (i.reg >= 4 && i.reg < 8) {
                 i.reg += 12;
@@ -424,7 +424,7 @@ final class Decoder {
             case 0xD5 -> { if (!no64(i)) { i.op = Op.AAD; i.imm = next(); } }
             case 0xD6 -> { if (!no64(i)) i.op = Op.SALC; }
             case 0xD7 -> { i.op = Op.XLAT; i.size = 1; }
-            case 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF -> { modrm(i); i.op = Op.UNIMPL; }
+            case 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF -> X87Decoder.decode(this, i, b);
             case 0xE0, 0xE1, 0xE2 -> { branchSize(i); i.op = Op.LOOP; i.sub = b & 3; i.imm = imm8s(); }
             case 0xE3 -> { branchSize(i); i.op = Op.JCXZ; i.imm = imm8s(); }
             case 0xE4, 0xE5 -> { if ((b & 1) == 0) i.size = 1; else if (i.size == 8) i.size = 4; i.op = Op.IN_I; i.imm = next(); }
@@ -593,7 +593,8 @@ final class Decoder {
                 i.op = Op.BSWAP; i.rm = (b & 7) | ((rex & 1) << 3);
             }
             case 0xFF -> { modrm(i); i.op = Op.UD0; }
-            default -> i.op = Op.UNIMPL;
+            case 0x3A -> SseDecoder.decode3A(this, i, next());
+            default -> SseDecoder.decode0F(this, i, b);
         }
     }
 
@@ -622,8 +623,7 @@ final class Decoder {
             i.op = b == 0xF0 ? Op.MOVBE_GE : Op.MOVBE_EG;
             return;
         }
-        modrm(i);
-        i.op = Op.UNIMPL;
+        SseDecoder.decode38(this, i, b);
     }
 
     private void group7(Insn i) {
@@ -684,9 +684,10 @@ final class Decoder {
             i.op = i.sub >= 5 ? Op.FENCE : Op.UD;
             return;
         }
-        switch (i.sub) {
-            case 7 -> i.op = Op.CLFLUSH;
-            default -> i.op = Op.UNIMPL; // FXSAVE/FXRSTOR/LDMXCSR/STMXCSR/XSAVE*
+        if (i.sub == 7) {
+            i.op = (i.prefixes & P_66) != 0 ? Op.CLFLUSH : Op.CLFLUSH; // CLFLUSHOPT (66) behaves alike here
+        } else {
+            StateSave.decodeGroup15(this, i);
         }
     }
 

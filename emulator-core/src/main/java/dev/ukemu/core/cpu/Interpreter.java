@@ -336,7 +336,20 @@ public final class Interpreter {
             case Op.MOVBE_GE -> c.setReg(i.reg, i.size, Bits.swap(c.read(c.ea(i), i.size), i.size));
             case Op.MOVBE_EG -> c.write(c.ea(i), i.size, Bits.swap(c.reg(i.reg, i.size), i.size));
             case Op.DAA, Op.DAS, Op.AAA, Op.AAS, Op.AAM, Op.AAD, Op.SALC -> Bcd.exec(c, i);
-            default -> Sys.unimplemented(c, i);
+            default -> execExtension(c, i);
+        }
+    }
+
+    /** SSE, x87 and state-save instructions, each family dispatching on its own op range. */
+    private static void execExtension(Cpu c, Insn i) {
+        if (i.op >= SseOp.FIRST && i.op < SseOp.END) {
+            Sse.exec(c, i);
+        } else if (i.op >= X87Op.FIRST && i.op < X87Op.END) {
+            X87.exec(c, i);
+        } else if (i.op >= StateSave.FIRST && i.op < StateSave.END) {
+            StateSave.exec(c, i);
+        } else {
+            Sys.unimplemented(c, i);
         }
     }
 
