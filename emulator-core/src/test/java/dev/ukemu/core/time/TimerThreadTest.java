@@ -50,13 +50,15 @@ class TimerThreadTest {
                 order.add("moved");
                 fired.countDown();
             });
-            never.setDeadline(clock.nanos() + 1_000_000);
+            // "never" would fire 50 ms before "moved" if cancelling did not work.
+            long now = clock.nanos();
+            never.setDeadline(now + 50_000_000);
             never.cancel();
-            moved.setDeadline(clock.nanos() + 1_000_000_000L);
-            moved.setDeadline(clock.nanos() + 2_000_000);
+            moved.setDeadline(now + 10_000_000_000L);
+            moved.setDeadline(now + 100_000_000);
             assertTrue(fired.await(5, TimeUnit.SECONDS));
-            Thread.onSpinWait();
             assertEquals(List.of("moved"), order);
+            assertFalse(never.armed());
         }
     }
 }
