@@ -11,6 +11,7 @@ import dev.ukemu.core.machine.SystemControl;
 import dev.ukemu.core.memory.GuestMemory;
 import dev.ukemu.core.memory.MemoryLayout;
 import dev.ukemu.core.time.GuestClock;
+import dev.ukemu.core.time.TimerThread;
 import dev.ukemu.devices.acpi.AcpiPm;
 import dev.ukemu.devices.misc.IsaDebugExit;
 import dev.ukemu.devices.misc.PostPort;
@@ -20,6 +21,9 @@ import dev.ukemu.loader.BootImage;
 import dev.ukemu.loader.KernelLoader;
 import dev.ukemu.loader.LoadException;
 import dev.ukemu.smp.VcpuThreads;
+import dev.ukemu.smp.apic.ApicBus;
+import dev.ukemu.smp.apic.IoApic;
+import dev.ukemu.smp.apic.LocalApic;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -61,6 +65,10 @@ public final class Machine implements AutoCloseable {
     private final BootImage boot;
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     private final CpuidModel cpuid;
+    private final TimerThread timers;
+    private final ApicBus apicBus = new ApicBus();
+    private final List<LocalApic> apics = new ArrayList<>();
+    private final IoApic ioApic;
 
     private Machine(MachineConfig config) throws LoadException, IOException {
         this.config = config;
@@ -84,23 +92,39 @@ public final class Machine implements AutoCloseable {
             ports.setUnclaimedAccessListener(l);
             mmio.setUnclaimedAccessListener(l);
         }
+        this.timers = new TimerThread(clock, "ukemu-timers");
         this.cpuid = CpuidModel.max(clock.tscKhz(), config.smp());
+        cpuid.set(CpuidModel.F_APIC, true);
+        cpuid.set(CpuidModel.F_X2APIC, true);
+        cpuid.set(CpuidModel.F_TSC_DEADLINE, true);
         Hooks hooks = new Hooks();
         for (int i = 0; i < config.smp(); i++) {
             Cpu c = new Cpu(i, memory, ports, mmio, cpuid);
             c.hooks = hooks;
             cpus.add(c);
         }
+        this.threads = new VcpuThreads(cpus, this::vcpuFailed);
+        for (Cpu c : cpus) {
+            LocalApic apic = new LocalApic(c, apicBus, clock, timers, () -> threads.kick(c));
+            c.msrExtension = apic;
+            c.localApicMmio = apic;
+            apicBus.add(apic);
+            apics.add(apic);
+        }
+        this.ioApic = new IoApic(apicBus, config.smp());
+        mmio.register(MemoryLayout.IOAPIC_BASE, IoApic.SIZE, ioApic, "I/O APIC");
         this.boot = KernelLoader.load(config.kernel(), config.append(), config.initrds(), memory);
         Cpu bsp = cpus.get(0);
         bsp.enterFlatProtectedMode(boot.entry());
         bsp.r[Cpu.RAX] = boot.eax() & 0xFFFFFFFFL;
         bsp.r[Cpu.RBX] = boot.ebx() & 0xFFFFFFFFL;
+        // As SeaBIOS leaves it: the boot CPU's APIC passes the PIC through LINT0.
+        apics.get(0).biosSetup();
         for (int i = 1; i < cpus.size(); i++) {
-            // Application processors wait for INIT/SIPI.
+            // Application processors wait for INIT and a start-up IPI.
             cpus.get(i).halted = true;
+            cpus.get(i).waitForSipi = true;
         }
-        this.threads = new VcpuThreads(cpus, this::vcpuFailed);
     }
 
     /** Builds a machine and loads its kernel; a bad kernel or initrd is a {@link LoadException}. */
@@ -215,6 +239,7 @@ public final class Machine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        timers.close();
         log.close();
         memory.close();
     }
@@ -245,13 +270,23 @@ public final class Machine implements AutoCloseable {
     private final class Hooks implements CpuHooks {
         @Override
         public void idle(Cpu cpu) {
-            if (cpu.events == 0) {
-                LockSupport.parkNanos(10_000_000L);
-            }
+            // Whoever raises an event for this vCPU unparks it; the timeout only bounds a lost race.
+            LockSupport.parkNanos(100_000_000L);
         }
 
         @Override
-        public void handleEvents(Cpu cpu) {
+        public boolean interruptPending(Cpu cpu) {
+            return apics.get(cpu.index).interruptPending();
+        }
+
+        @Override
+        public int acknowledgeInterrupt(Cpu cpu) {
+            return apics.get(cpu.index).acknowledge();
+        }
+
+        @Override
+        public void onInit(Cpu cpu) {
+            apics.get(cpu.index).initReset();
         }
 
         @Override

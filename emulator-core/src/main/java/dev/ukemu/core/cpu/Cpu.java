@@ -99,6 +99,12 @@ public final class Cpu {
     /** Interrupts are inhibited for one instruction (after STI, MOV SS, POP SS). */
     boolean interruptShadow;
     public boolean halted;
+    /** After INIT: halted until a start-up IPI arrives (SDM 8.4). */
+    public boolean waitForSipi;
+    /** The vector of the last start-up IPI (set by the sender, read on this vCPU's thread). */
+    public volatile int sipiVector;
+    /** NMIs are blocked from NMI delivery until the next IRET. */
+    boolean nmiBlocked;
     /** Set by other threads and devices; read between blocks. */
     public volatile int events;
     private static final java.lang.invoke.VarHandle EVENTS;
@@ -131,6 +137,8 @@ public final class Cpu {
     final Decoder decoder = new Decoder(this);
     public CpuHooks hooks = CpuHooks.NONE;
     public MsrHandler msrExtension;
+    /** This vCPU's xAPIC register page, decoded at the IA32_APIC_BASE address when enabled. */
+    public dev.ukemu.core.bus.BusDevice localApicMmio;
     public final CpuidModel cpuid;
 
     // ---- soft-TLB: tags are linear page numbers; addends map linear to physical (= RAM offset) ----
@@ -180,11 +188,36 @@ public final class Cpu {
         rip = 0xFFF0;
         cpl = 0;
         halted = false;
+        waitForSipi = false;
         interruptShadow = false;
         apicBase = 0xFEE00000L | (1L << 11) | (index == 0 ? 1L << 8 : 0);
+        fpu.reset();
+        java.util.Arrays.fill(xmm, 0);
+        mxcsr = 0x1F80;
         updateMode();
         flushTlb();
         code.clear();
+    }
+
+    /** INIT (SDM 8.4.1, table 9-1): power-on register state, then wait for a start-up IPI. */
+    public void initReset() {
+        long keepApicBase = apicBase;
+        long keepTsc = tscOffset;
+        reset();
+        apicBase = keepApicBase;
+        tscOffset = keepTsc;
+        nmiBlocked = false;
+        halted = true;
+        waitForSipi = true;
+    }
+
+    /** A start-up IPI with vector {@code v}: real mode at {@code v<<8:0000}. */
+    public void startup(int v) {
+        setSegmentRaw(CS, (v & 0xFF) << 8, (long) (v & 0xFF) << 12, 0xFFFF, 0x9B);
+        rip = 0;
+        waitForSipi = false;
+        halted = false;
+        updateMode();
     }
 
     /**
@@ -540,7 +573,16 @@ public final class Cpu {
                 default -> ram.get(GuestMemory.LONG, pa);
             };
         }
+        if (localApicMmio != null && isApicPage(pa)) {
+            return localApicMmio.read(pa & 0xFFF, size);
+        }
         return mmio.read(pa, size);
+    }
+
+    /** True if {@code pa} is in this vCPU's xAPIC page (enabled, not in x2APIC mode). */
+    private boolean isApicPage(long pa) {
+        long b = apicBase;
+        return (b & 0xC00) == 0x800 && (pa & ~0xFFFL) == (b & 0xF_FFFF_FFFF_F000L);
     }
 
     /**
@@ -579,6 +621,10 @@ public final class Cpu {
             return;
         }
         if (MemoryLayout.isBiosRom(pa)) {
+            return;
+        }
+        if (localApicMmio != null && isApicPage(pa)) {
+            localApicMmio.write(pa & 0xFFF, size, v);
             return;
         }
         mmio.write(pa, size, v);

@@ -16,15 +16,22 @@ public interface CpuHooks {
     }
 
     /**
-     * Called on HLT and on every loop while halted: park until an event arrives or a timer
-     * fires. Implementations return promptly when {@link Cpu#events} is non-zero.
+     * Called while the vCPU is halted with nothing it could act on: park until woken (the
+     * sender of an event unparks the vCPU's thread). Spurious returns are harmless.
      */
     default void idle(Cpu cpu) {
         Thread.onSpinWait();
     }
 
-    /** Called for each event in {@link Cpu#events}; clears what it handles. */
+    /**
+     * Called on the vCPU's thread when {@link Interpreter#EV_PAUSE} is set: returns once the
+     * machine resumes (or is stopping).
+     */
     default void handleEvents(Cpu cpu) {
+    }
+
+    /** The vCPU took an INIT (its local APIC resets with it). */
+    default void onInit(Cpu cpu) {
     }
 
     /** An exception or interrupt is being delivered (for {@code -d int}). */

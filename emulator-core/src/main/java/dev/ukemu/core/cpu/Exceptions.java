@@ -237,6 +237,7 @@ final class Exceptions {
             c.stopBlock = true;
             return;
         }
+        c.nmiBlocked = false;
         if ((c.flagsRest & Cpu.RF_NT) != 0 && !c.longMode()) {
             throw CpuException.gp(0); // task return: no hardware task switching
         }

@@ -24,38 +24,73 @@ public final class Interpreter {
     public static void run(Cpu c) {
         while (true) {
             if (c.events != 0) {
-                c.hooks.handleEvents(c);
-                if ((c.events & EV_STOP) != 0) {
+                if (!handleEvents(c)) {
                     return;
                 }
             }
             if (c.halted) {
-                if (!wakeFromHalt(c)) {
+                if (!actionable(c)) {
                     c.hooks.idle(c);
-                    continue;
                 }
-            } else if ((c.flagsRest & Cpu.RF_IF) != 0 && !c.interruptShadow && c.hooks.interruptPending(c)) {
-                takeExternalInterrupt(c);
+                continue;
             }
             step(c);
         }
     }
 
-    private static boolean wakeFromHalt(Cpu c) {
-        if ((c.flagsRest & Cpu.RF_IF) != 0 && c.hooks.interruptPending(c)) {
-            c.halted = false;
-            takeExternalInterrupt(c);
+    /** Acts on pending events at an instruction boundary; false when the vCPU must stop. */
+    static boolean handleEvents(Cpu c) {
+        int ev = c.events;
+        if ((ev & EV_STOP) != 0) {
+            return false;
+        }
+        if ((ev & EV_PAUSE) != 0) {
+            c.hooks.handleEvents(c);
+            return (c.events & EV_STOP) == 0;
+        }
+        if ((ev & EV_INIT) != 0) {
+            c.clearEvent(EV_INIT);
+            c.initReset();
+            c.hooks.onInit(c);
+        }
+        if ((ev & EV_SIPI) != 0) {
+            c.clearEvent(EV_SIPI);
+            if (c.waitForSipi) {
+                c.startup(c.sipiVector);
+            }
+        }
+        if (c.waitForSipi) {
             return true;
         }
-        return false;
+        if ((ev & EV_NMI) != 0 && !c.nmiBlocked && !c.interruptShadow) {
+            c.clearEvent(EV_NMI);
+            c.halted = false;
+            c.nmiBlocked = true;
+            Exceptions.deliver(c, CpuException.NMI, 0, false, Exceptions.SRC_EXTERNAL);
+        } else if ((ev & EV_INTERRUPT) != 0 && (c.flagsRest & Cpu.RF_IF) != 0 && !c.interruptShadow
+                && c.hooks.interruptPending(c)) {
+            int vector = c.hooks.acknowledgeInterrupt(c);
+            if (vector >= 0) {
+                c.halted = false;
+                Exceptions.deliver(c, vector, 0, false, Exceptions.SRC_EXTERNAL);
+            }
+        }
+        return true;
     }
 
-    private static void takeExternalInterrupt(Cpu c) {
-        int vector = c.hooks.acknowledgeInterrupt(c);
-        if (vector >= 0) {
-            c.halted = false;
-            Exceptions.deliver(c, vector, 0, false, Exceptions.SRC_EXTERNAL);
+    /** True if something pending would wake a halted vCPU now. */
+    static boolean actionable(Cpu c) {
+        int ev = c.events;
+        if ((ev & (EV_STOP | EV_PAUSE | EV_INIT | EV_SIPI)) != 0) {
+            return true;
         }
+        if (c.waitForSipi) {
+            return false;
+        }
+        if ((ev & EV_NMI) != 0 && !c.nmiBlocked) {
+            return true;
+        }
+        return (ev & EV_INTERRUPT) != 0 && (c.flagsRest & Cpu.RF_IF) != 0;
     }
 
     /** Executes one block (or one instruction when it faults), delivering any exception. */

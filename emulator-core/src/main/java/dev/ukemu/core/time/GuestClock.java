@@ -9,14 +9,22 @@ public final class GuestClock {
     /** The advertised TSC rate: 2.5 GHz, announced in CPUID 0x40000010. */
     public static final long DEFAULT_TSC_KHZ = 2_500_000;
 
-    private final long origin = System.nanoTime();
+    private final java.util.function.LongSupplier source;
+    private final long origin;
     private final long tscKhz;
 
     public GuestClock(long tscKhz) {
+        this(tscKhz, System::nanoTime);
+    }
+
+    /** A clock driven by {@code nanoSource} (tests drive time by hand). */
+    public GuestClock(long tscKhz, java.util.function.LongSupplier nanoSource) {
         if (tscKhz <= 0) {
             throw new IllegalArgumentException("TSC frequency must be positive");
         }
         this.tscKhz = tscKhz;
+        this.source = nanoSource;
+        this.origin = nanoSource.getAsLong();
     }
 
     public GuestClock() {
@@ -25,7 +33,7 @@ public final class GuestClock {
 
     /** Nanoseconds since the machine was created. */
     public long nanos() {
-        return System.nanoTime() - origin;
+        return source.getAsLong() - origin;
     }
 
     public long tscKhz() {
