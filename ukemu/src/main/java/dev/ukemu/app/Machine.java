@@ -2,6 +2,7 @@ package dev.ukemu.app;
 
 import dev.ukemu.core.bus.Bus;
 import dev.ukemu.core.bus.PortBus;
+import dev.ukemu.core.cpu.CodeCache;
 import dev.ukemu.core.cpu.Cpu;
 import dev.ukemu.core.cpu.CpuHooks;
 import dev.ukemu.core.cpu.CpuidModel;
@@ -98,8 +99,9 @@ public final class Machine implements AutoCloseable {
         cpuid.set(CpuidModel.F_X2APIC, true);
         cpuid.set(CpuidModel.F_TSC_DEADLINE, true);
         Hooks hooks = new Hooks();
+        CodeCache code = new CodeCache();
         for (int i = 0; i < config.smp(); i++) {
-            Cpu c = new Cpu(i, memory, ports, mmio, cpuid);
+            Cpu c = new Cpu(i, memory, ports, mmio, cpuid, code, config.smp() > 1);
             c.hooks = hooks;
             cpus.add(c);
         }

@@ -12,7 +12,8 @@ final class Block {
     final long page0;
     long page1 = -1;
     Insn[] insns;
-    boolean valid = true;
+    /** Cleared (by any vCPU) when a store hits one of the block's pages. */
+    volatile boolean valid = true;
 
     Block(long linear, long paddr, int bits) {
         this.linear = linear;

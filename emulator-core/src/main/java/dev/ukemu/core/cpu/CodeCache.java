@@ -1,20 +1,28 @@
 package dev.ukemu.core.cpu;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Decoded blocks by the physical pages they came from. A page that holds decoded code is a
- * "code page": the soft-TLB never holds a write entry for it, so every guest store to it takes
- * the slow path, which drops the page's blocks before the store lands.
+ * Decoded blocks by the physical pages they came from, shared by every vCPU of a machine. A page
+ * that holds decoded code is a "code page": no vCPU's soft-TLB keeps a write entry for it (when a
+ * page becomes code, every other vCPU drops its write entries at its next block boundary), so
+ * every guest store to it takes the slow path, which invalidates the page's blocks for all vCPUs
+ * before the store lands. Code written by one vCPU and run by another is therefore decoded again.
  */
-final class CodeCache {
-    private final HashMap<Long, List<Block>> byPage = new HashMap<>();
-    private final HashMap<Long, Block> byKey = new HashMap<>();
+public final class CodeCache {
+    private final ConcurrentHashMap<Long, List<Block>> byPage = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Block> byKey = new ConcurrentHashMap<>();
+    private final List<Cpu> cpus = new CopyOnWriteArrayList<>();
 
     static long key(long paddr, int bits) {
         return paddr << 2 | (bits == 64 ? 2 : bits == 32 ? 1 : 0);
+    }
+
+    void attach(Cpu c) {
+        cpus.add(c);
     }
 
     Block lookup(long paddr, int bits) {
@@ -25,16 +33,32 @@ final class CodeCache {
         return byPage.containsKey(ppage);
     }
 
-    void add(Block b) {
+    /** Publishes a freshly decoded block; its pages become code pages for every vCPU. */
+    synchronized void add(Block b, Cpu decoder) {
         byKey.put(key(b.paddr, b.bits), b);
-        byPage.computeIfAbsent(b.page0, p -> new ArrayList<>()).add(b);
+        addToPage(b.page0, b, decoder);
         if (b.page1 >= 0) {
-            byPage.computeIfAbsent(b.page1, p -> new ArrayList<>()).add(b);
+            addToPage(b.page1, b, decoder);
         }
     }
 
+    private void addToPage(long page, Block b, Cpu decoder) {
+        List<Block> list = byPage.get(page);
+        if (list == null) {
+            list = new ArrayList<>();
+            byPage.put(page, list);
+            decoder.evictWriteEntries(page);
+            for (Cpu other : cpus) {
+                if (other != decoder) {
+                    other.raiseEvent(Interpreter.EV_CODE_PAGE);
+                }
+            }
+        }
+        list.add(b);
+    }
+
     /** Drops every block decoded from {@code ppage}; returns true if there were any. */
-    boolean invalidatePage(long ppage) {
+    synchronized boolean invalidatePage(long ppage) {
         List<Block> blocks = byPage.remove(ppage);
         if (blocks == null) {
             return false;
@@ -56,7 +80,7 @@ final class CodeCache {
         return true;
     }
 
-    void clear() {
+    synchronized void clear() {
         for (List<Block> l : byPage.values()) {
             for (Block b : l) {
                 b.valid = false;
@@ -66,7 +90,7 @@ final class CodeCache {
         byKey.clear();
     }
 
-    int blockCount() {
+    public int blockCount() {
         return byKey.size();
     }
 }

@@ -5,6 +5,7 @@ import dev.ukemu.core.bus.PortBus;
 import dev.ukemu.core.memory.GuestMemory;
 import dev.ukemu.core.memory.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
 /**
@@ -133,7 +134,9 @@ public final class Cpu {
     final MemorySegment ram;
     public final PortBus io;
     public final Bus mmio;
-    final CodeCache code = new CodeCache();
+    final CodeCache code;
+    /** More than one vCPU: keep guest loads and stores in x86 (TSO) order on the JVM. */
+    final boolean tso;
     final Decoder decoder = new Decoder(this);
     public CpuHooks hooks = CpuHooks.NONE;
     public MsrHandler msrExtension;
@@ -147,6 +150,14 @@ public final class Cpu {
     final Block[] fastBlocks = new Block[FAST_BLOCKS];
 
     public Cpu(int index, GuestMemory memory, PortBus io, Bus mmio, CpuidModel cpuid) {
+        this(index, memory, io, mmio, cpuid, new CodeCache(), false);
+    }
+
+    /** A vCPU of a machine whose vCPUs share {@code code}; {@code smp} when there are several. */
+    public Cpu(int index, GuestMemory memory, PortBus io, Bus mmio, CpuidModel cpuid, CodeCache code, boolean smp) {
+        this.code = code;
+        this.tso = smp;
+        code.attach(this);
         this.index = index;
         this.apicId = index;
         this.memory = memory;
@@ -196,7 +207,6 @@ public final class Cpu {
         mxcsr = 0x1F80;
         updateMode();
         flushTlb();
-        code.clear();
     }
 
     /** INIT (SDM 8.4.1, table 9-1): power-on register state, then wait for a start-up IPI. */
@@ -417,6 +427,11 @@ public final class Cpu {
         Arrays.fill(fastBlocks, null);
     }
 
+    /** Drops every write entry (another vCPU turned some page into a code page). */
+    void flushWriteTlb() {
+        Arrays.fill(wTag, -1L);
+    }
+
     /** Drops write entries that map physical page {@code ppage} (it now holds code). */
     void evictWriteEntries(long ppage) {
         for (int i = 0; i < TLB_SIZE; i++) {
@@ -432,7 +447,11 @@ public final class Cpu {
         long p = la >>> 12;
         int i = (int) p & TLB_MASK;
         if (rTag[i] == p) {
-            return ram.get(GuestMemory.BYTE, la + rAdd[i]) & 0xFF;
+            int v = ram.get(GuestMemory.BYTE, la + rAdd[i]) & 0xFF;
+            if (tso) {
+                VarHandle.acquireFence();
+            }
+            return v;
         }
         return (int) readSlow(la, 1);
     }
@@ -441,7 +460,11 @@ public final class Cpu {
         long p = la >>> 12;
         int i = (int) p & TLB_MASK;
         if (rTag[i] == p && (la & 0xFFF) <= 0xFFE) {
-            return ram.get(GuestMemory.SHORT, la + rAdd[i]) & 0xFFFF;
+            int v = ram.get(GuestMemory.SHORT, la + rAdd[i]) & 0xFFFF;
+            if (tso) {
+                VarHandle.acquireFence();
+            }
+            return v;
         }
         return (int) readSlow(la, 2);
     }
@@ -450,7 +473,11 @@ public final class Cpu {
         long p = la >>> 12;
         int i = (int) p & TLB_MASK;
         if (rTag[i] == p && (la & 0xFFF) <= 0xFFC) {
-            return ram.get(GuestMemory.INT, la + rAdd[i]) & 0xFFFFFFFFL;
+            long v = ram.get(GuestMemory.INT, la + rAdd[i]) & 0xFFFFFFFFL;
+            if (tso) {
+                VarHandle.acquireFence();
+            }
+            return v;
         }
         return readSlow(la, 4);
     }
@@ -459,7 +486,11 @@ public final class Cpu {
         long p = la >>> 12;
         int i = (int) p & TLB_MASK;
         if (rTag[i] == p && (la & 0xFFF) <= 0xFF8) {
-            return ram.get(GuestMemory.LONG, la + rAdd[i]);
+            long v = ram.get(GuestMemory.LONG, la + rAdd[i]);
+            if (tso) {
+                VarHandle.acquireFence();
+            }
+            return v;
         }
         return readSlow(la, 8);
     }
@@ -477,6 +508,9 @@ public final class Cpu {
         long p = la >>> 12;
         int i = (int) p & TLB_MASK;
         if (wTag[i] == p) {
+            if (tso) {
+                VarHandle.releaseFence();
+            }
             ram.set(GuestMemory.BYTE, la + wAdd[i], (byte) v);
             return;
         }
@@ -487,6 +521,9 @@ public final class Cpu {
         long p = la >>> 12;
         int i = (int) p & TLB_MASK;
         if (wTag[i] == p && (la & 0xFFF) <= 0xFFE) {
+            if (tso) {
+                VarHandle.releaseFence();
+            }
             ram.set(GuestMemory.SHORT, la + wAdd[i], (short) v);
             return;
         }
@@ -497,6 +534,9 @@ public final class Cpu {
         long p = la >>> 12;
         int i = (int) p & TLB_MASK;
         if (wTag[i] == p && (la & 0xFFF) <= 0xFFC) {
+            if (tso) {
+                VarHandle.releaseFence();
+            }
             ram.set(GuestMemory.INT, la + wAdd[i], (int) v);
             return;
         }
@@ -507,6 +547,9 @@ public final class Cpu {
         long p = la >>> 12;
         int i = (int) p & TLB_MASK;
         if (wTag[i] == p && (la & 0xFFF) <= 0xFF8) {
+            if (tso) {
+                VarHandle.releaseFence();
+            }
             ram.set(GuestMemory.LONG, la + wAdd[i], v);
             return;
         }

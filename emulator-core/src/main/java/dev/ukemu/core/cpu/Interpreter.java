@@ -11,7 +11,8 @@ import java.util.Arrays;
  */
 public final class Interpreter {
     /** Bits in {@link Cpu#events}. */
-    public static final int EV_STOP = 1, EV_INTERRUPT = 2, EV_NMI = 4, EV_PAUSE = 8, EV_INIT = 16, EV_SIPI = 32;
+    public static final int EV_STOP = 1, EV_INTERRUPT = 2, EV_NMI = 4, EV_PAUSE = 8, EV_INIT = 16, EV_SIPI = 32,
+            EV_CODE_PAGE = 64;
     static final int MAX_BLOCK = 64;
 
     private Interpreter() {
@@ -44,6 +45,10 @@ public final class Interpreter {
         if ((ev & EV_STOP) != 0) {
             return false;
         }
+        if ((ev & EV_CODE_PAGE) != 0) {
+            c.clearEvent(EV_CODE_PAGE);
+            c.flushWriteTlb();
+        }
         if ((ev & EV_PAUSE) != 0) {
             c.hooks.handleEvents(c);
             return (c.events & EV_STOP) == 0;
@@ -51,6 +56,7 @@ public final class Interpreter {
         if ((ev & EV_INIT) != 0) {
             c.clearEvent(EV_INIT);
             c.initReset();
+            clearFastBlocks(c);
             c.hooks.onInit(c);
         }
         if ((ev & EV_SIPI) != 0) {
@@ -181,11 +187,7 @@ public final class Interpreter {
             }
         }
         b.insns = list.toArray(new Insn[0]);
-        c.code.add(b);
-        c.evictWriteEntries(b.page0);
-        if (b.page1 >= 0) {
-            c.evictWriteEntries(b.page1);
-        }
+        c.code.add(b, c);
         return b;
     }
 
@@ -305,8 +307,9 @@ public final class Interpreter {
             case Op.IN_DX -> Sys.in(c, i, (int) c.r[Cpu.RDX] & 0xFFFF);
             case Op.OUT_I -> Sys.out(c, i, (int) i.imm);
             case Op.OUT_DX -> Sys.out(c, i, (int) c.r[Cpu.RDX] & 0xFFFF);
-            case Op.NOP, Op.FENCE, Op.WBINVD, Op.INVD -> {
+            case Op.NOP, Op.WBINVD, Op.INVD -> {
             }
+            case Op.FENCE -> Sys.fence(c, i);
             case Op.PAUSE -> Thread.onSpinWait();
             case Op.CLFLUSH -> c.read8(c.ea(i));
             case Op.HLT -> Sys.hlt(c);

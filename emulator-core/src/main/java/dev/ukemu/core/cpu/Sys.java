@@ -55,6 +55,15 @@ final class Sys {
         return (bits & mask) == 0;
     }
 
+    /** LFENCE (/5), MFENCE (/6), SFENCE (/7): MFENCE orders stores before later loads. */
+    static void fence(Cpu c, Insn i) {
+        switch (i.sub) {
+            case 5 -> java.lang.invoke.VarHandle.acquireFence();
+            case 6 -> java.lang.invoke.VarHandle.fullFence();
+            default -> java.lang.invoke.VarHandle.releaseFence();
+        }
+    }
+
     static void in(Cpu c, Insn i, int port) {
         checkIo(c, port, i.size);
         long v = c.io.read(port, i.size);
