@@ -6,20 +6,34 @@ import dev.ukemu.core.cpu.Interpreter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BiConsumer;
 
 /**
- * One platform thread per vCPU. The boot processor runs from the loader's entry state; the
- * others wait until they are started. A guest that stops the machine (triple fault,
- * unimplemented instruction) or any host error on a vCPU thread is reported to the listener.
+ * One platform thread per vCPU, and the machine-wide controls over them: stop, and pause every
+ * vCPU at an instruction boundary (for a reset, the monitor or the debugger) and resume.
  */
 public final class VcpuThreads {
+    /** Decides what a vCPU does after the guest stopped it: true to keep the thread for a reset. */
+    public interface GuestStopHandler {
+        boolean onGuestStop(Cpu cpu, GuestStop stop);
+    }
+
+    /** Told about a host error on a vCPU thread (a bug in ukemu); the thread ends. */
+    public interface FailureHandler {
+        void onFailure(Cpu cpu, Throwable error);
+    }
+
     private final List<Cpu> cpus;
     private final List<Thread> threads = new ArrayList<>();
-    private final BiConsumer<Cpu, Throwable> onFailure;
+    private final GuestStopHandler onGuestStop;
+    private final FailureHandler onFailure;
+    private final Object pauseLock = new Object();
+    private boolean pauseRequested;
+    private int parked;
+    private int live;
 
-    public VcpuThreads(List<Cpu> cpus, BiConsumer<Cpu, Throwable> onFailure) {
+    public VcpuThreads(List<Cpu> cpus, GuestStopHandler onGuestStop, FailureHandler onFailure) {
         this.cpus = List.copyOf(cpus);
+        this.onGuestStop = onGuestStop;
         this.onFailure = onFailure;
     }
 
@@ -27,22 +41,38 @@ public final class VcpuThreads {
         return cpus;
     }
 
-    /** Starts the thread of every vCPU; {@code running[i]} false leaves that vCPU waiting for start-up. */
     public void start(String machineName) {
         for (Cpu c : cpus) {
-            Thread t = Thread.ofPlatform().name(machineName + "-vcpu" + c.index).daemon(true).unstarted(() -> run(c));
-            threads.add(t);
+            threads.add(Thread.ofPlatform().name(machineName + "-vcpu" + c.index).daemon(true).unstarted(() -> run(c)));
+        }
+        synchronized (pauseLock) {
+            live = threads.size();
         }
         threads.forEach(Thread::start);
     }
 
     private void run(Cpu c) {
         try {
-            Interpreter.run(c);
-        } catch (GuestStop e) {
-            onFailure.accept(c, e);
+            while (true) {
+                try {
+                    Interpreter.run(c);
+                    return;
+                } catch (GuestStop stop) {
+                    if (!onGuestStop.onGuestStop(c, stop)) {
+                        return;
+                    }
+                    // Keep the thread: the machine is being reset; wait inertly until then.
+                    c.halted = true;
+                    c.waitForSipi = true;
+                }
+            }
         } catch (Throwable t) {
-            onFailure.accept(c, t);
+            onFailure.onFailure(c, t);
+        } finally {
+            synchronized (pauseLock) {
+                live--;
+                pauseLock.notifyAll();
+            }
         }
     }
 
@@ -51,8 +81,59 @@ public final class VcpuThreads {
         for (Cpu c : cpus) {
             c.raiseEvent(Interpreter.EV_STOP);
         }
+        synchronized (pauseLock) {
+            pauseRequested = false;
+            pauseLock.notifyAll();
+        }
         for (Thread t : threads) {
             LockSupport.unpark(t);
+        }
+    }
+
+    /**
+     * Parks every vCPU at an instruction boundary and returns once all are parked (or gone).
+     * Must not be called from a vCPU thread.
+     */
+    public void pauseAll() throws InterruptedException {
+        synchronized (pauseLock) {
+            pauseRequested = true;
+        }
+        for (Cpu c : cpus) {
+            c.raiseEvent(Interpreter.EV_PAUSE);
+            kick(c);
+        }
+        synchronized (pauseLock) {
+            while (parked < live) {
+                pauseLock.wait();
+            }
+        }
+    }
+
+    /** Lets paused vCPUs run again. */
+    public void resumeAll() {
+        synchronized (pauseLock) {
+            pauseRequested = false;
+            for (Cpu c : cpus) {
+                c.clearEvent(Interpreter.EV_PAUSE);
+            }
+            pauseLock.notifyAll();
+        }
+    }
+
+    /** Called on a vCPU's own thread when it sees a pause request: waits until resumed or stopped. */
+    public void parkForPause(Cpu c) {
+        synchronized (pauseLock) {
+            parked++;
+            pauseLock.notifyAll();
+            try {
+                while (pauseRequested && (c.events & Interpreter.EV_STOP) == 0) {
+                    pauseLock.wait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                parked--;
+            }
         }
     }
 

@@ -70,6 +70,8 @@ public final class Machine implements AutoCloseable {
     private final ApicBus apicBus = new ApicBus();
     private final List<LocalApic> apics = new ArrayList<>();
     private final IoApic ioApic;
+    private final AcpiPm acpiPm;
+    private volatile boolean resetting;
 
     private Machine(MachineConfig config) throws LoadException, IOException {
         this.config = config;
@@ -85,7 +87,8 @@ public final class Machine implements AutoCloseable {
         ports.register(DEBUG_EXIT_KUT, IsaDebugExit.KVM_UNIT_TESTS_SIZE,
                 new IsaDebugExit(control, IsaDebugExit.KVM_UNIT_TESTS_SIZE), "isa-debug-exit (0xf4)");
         ports.register(PVPANIC, PvPanic.SIZE, new PvPanic(control), "pvpanic");
-        ports.register(ACPI_PM, AcpiPm.SIZE, new AcpiPm(control, clock::nanos), "ACPI PM");
+        this.acpiPm = new AcpiPm(control, clock::nanos);
+        ports.register(ACPI_PM, AcpiPm.SIZE, acpiPm, "ACPI PM");
         if (log.on("unimp")) {
             Bus.UnclaimedAccessListener l = (bus, addr, size, write, value) -> log.log(String.format(
                     "unclaimed %s %s 0x%x size %d%s", bus.name(), write ? "write" : "read", addr, size,
@@ -105,7 +108,7 @@ public final class Machine implements AutoCloseable {
             c.hooks = hooks;
             cpus.add(c);
         }
-        this.threads = new VcpuThreads(cpus, this::vcpuFailed);
+        this.threads = new VcpuThreads(cpus, this::guestStopped, this::vcpuFailed);
         for (Cpu c : cpus) {
             LocalApic apic = new LocalApic(c, apicBus, clock, timers, () -> threads.kick(c));
             c.msrExtension = apic;
@@ -116,6 +119,11 @@ public final class Machine implements AutoCloseable {
         this.ioApic = new IoApic(apicBus, config.smp());
         mmio.register(MemoryLayout.IOAPIC_BASE, IoApic.SIZE, ioApic, "I/O APIC");
         this.boot = KernelLoader.load(config.kernel(), config.append(), config.initrds(), memory);
+        bootState();
+    }
+
+    /** Puts the vCPUs and APICs in the state the firmware leaves them in for the kernel. */
+    private void bootState() {
         Cpu bsp = cpus.get(0);
         bsp.enterFlatProtectedMode(boot.entry());
         bsp.r[Cpu.RAX] = boot.eax() & 0xFFFFFFFFL;
@@ -221,15 +229,57 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    private void vcpuFailed(Cpu c, Throwable t) {
-        if (t instanceof GuestStop g) {
-            finish(ExitStatus.failure(g.getMessage()));
-        } else {
-            String where = String.format("vCPU %d at RIP=0x%x in %s", c.index, c.rip, c.modeName());
-            finish(new ExitStatus(ExitStatus.EXIT_INTERNAL, "internal error on " + where + ": " + t));
-            if (log.on("int") || log.on("unimp") || Boolean.getBoolean("ukemu.trace")) {
-                t.printStackTrace();
+    /** A triple fault or an unimplemented instruction; returns true if the machine resets. */
+    private boolean guestStopped(Cpu c, GuestStop stop) {
+        if (stop.kind == GuestStop.Kind.TRIPLE_FAULT && !config.noReboot()) {
+            System.err.println("ukemu: " + stop.getMessage() + "; resetting the machine");
+            requestReset();
+            return true;
+        }
+        finish(ExitStatus.failure(stop.getMessage()));
+        return false;
+    }
+
+    /** A system reset: as QEMU without -no-reboot, the firmware starts the kernel afresh. */
+    private void requestReset() {
+        if (exit.isDone() || resetting) {
+            return;
+        }
+        resetting = true;
+        Thread.ofPlatform().name("ukemu-reset").daemon(true).start(this::reboot);
+    }
+
+    private void reboot() {
+        try {
+            threads.pauseAll();
+            if (exit.isDone()) {
+                return;
             }
+            uart.reset();
+            acpiPm.reset();
+            for (int i = 0; i < cpus.size(); i++) {
+                Cpu c = cpus.get(i);
+                c.reset();
+                apics.get(i).reset(i == 0);
+            }
+            cpus.get(0).invalidateDecodedCode();
+            KernelLoader.load(config.kernel(), config.append(), config.initrds(), memory);
+            bootState();
+        } catch (LoadException e) {
+            finish(ExitStatus.failure("reset: " + e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            resetting = false;
+            threads.resumeAll();
+        }
+    }
+
+    private void vcpuFailed(Cpu c, Throwable t) {
+        String where = String.format("vCPU %d at RIP=0x%x in %s", c.index, c.rip, c.modeName());
+        finish(new ExitStatus(ExitStatus.EXIT_INTERNAL, "internal error on " + where + ": " + t));
+        if (log.on("int") || log.on("unimp") || Boolean.getBoolean("ukemu.trace")) {
+            t.printStackTrace();
         }
     }
 
@@ -259,8 +309,11 @@ public final class Machine implements AutoCloseable {
 
         @Override
         public void reset(String why) {
-            // Without firmware to re-run, a reset ends the run as with QEMU's -no-reboot.
-            finish(config.noReboot() ? ExitStatus.powerOff() : new ExitStatus(0, null));
+            if (config.noReboot()) {
+                finish(ExitStatus.powerOff()); // QEMU's -no-reboot: a guest reset ends the run
+            } else {
+                requestReset();
+            }
         }
 
         @Override
@@ -284,6 +337,11 @@ public final class Machine implements AutoCloseable {
         @Override
         public int acknowledgeInterrupt(Cpu cpu) {
             return apics.get(cpu.index).acknowledge();
+        }
+
+        @Override
+        public void handleEvents(Cpu cpu) {
+            threads.parkForPause(cpu);
         }
 
         @Override

@@ -185,7 +185,7 @@ class CliIT {
     void interruptLogGoesToTheFileGiven(@TempDir Path dir) throws Exception {
         Path k = flatKernel(dir, "ud2.bin", 0x0F, 0x0B);
         Path log = dir.resolve("int.log");
-        Result r = ukemu(k.toString(), "-d", "int", "-D", log.toString());
+        Result r = ukemu(k.toString(), "--no-reboot", "-d", "int", "-D", log.toString());
         assertEquals(ExitStatus.EXIT_GUEST_FAILURE, r.code());
         String text = Files.readString(log);
         assertTrue(text.startsWith("vCPU 0: #UD (vector 6) at RIP=0x100020"), text);
