@@ -21,6 +21,8 @@ import dev.ukemu.devices.uart.Uart16550;
 import dev.ukemu.loader.BootImage;
 import dev.ukemu.loader.KernelLoader;
 import dev.ukemu.loader.LoadException;
+import dev.ukemu.loader.acpi.AcpiConfig;
+import dev.ukemu.loader.acpi.AcpiTables;
 import dev.ukemu.smp.VcpuThreads;
 import dev.ukemu.smp.apic.ApicBus;
 import dev.ukemu.smp.apic.IoApic;
@@ -72,6 +74,7 @@ public final class Machine implements AutoCloseable {
     private final IoApic ioApic;
     private final AcpiPm acpiPm;
     private volatile boolean resetting;
+    private final AcpiTables.Result acpi;
 
     private Machine(MachineConfig config) throws LoadException, IOException {
         this.config = config;
@@ -88,6 +91,7 @@ public final class Machine implements AutoCloseable {
                 new IsaDebugExit(control, IsaDebugExit.KVM_UNIT_TESTS_SIZE), "isa-debug-exit (0xf4)");
         ports.register(PVPANIC, PvPanic.SIZE, new PvPanic(control), "pvpanic");
         this.acpiPm = new AcpiPm(control, clock::nanos);
+        acpiPm.setSciEnabled(true); // no SMM: the FADT says ACPI mode is always on
         ports.register(ACPI_PM, AcpiPm.SIZE, acpiPm, "ACPI PM");
         if (log.on("unimp")) {
             Bus.UnclaimedAccessListener l = (bus, addr, size, write, value) -> log.log(String.format(
@@ -119,6 +123,7 @@ public final class Machine implements AutoCloseable {
         this.ioApic = new IoApic(apicBus, config.smp());
         mmio.register(MemoryLayout.IOAPIC_BASE, IoApic.SIZE, ioApic, "I/O APIC");
         this.boot = KernelLoader.load(config.kernel(), config.append(), config.initrds(), memory);
+        this.acpi = AcpiTables.install(memory, new AcpiConfig(config.smp()));
         bootState();
     }
 
@@ -257,6 +262,7 @@ public final class Machine implements AutoCloseable {
             }
             uart.reset();
             acpiPm.reset();
+            acpiPm.setSciEnabled(true);
             for (int i = 0; i < cpus.size(); i++) {
                 Cpu c = cpus.get(i);
                 c.reset();

@@ -191,4 +191,23 @@ class CliIT {
         assertTrue(text.startsWith("vCPU 0: #UD (vector 6) at RIP=0x100020"), text);
         assertTrue(text.contains("#DF (vector 8)"), text);
     }
+
+    @Test
+    void tripleFaultWithoutNoRebootRestartsTheKernel(@TempDir Path dir) throws Exception {
+        // Counts boots in RAM outside the image (kept across a reset), triple-faults on the first
+        // two, and exits with the count on the third.
+        Path k = flatKernel(dir, "reboot3.bin",
+                0xA1, 0x00, 0x00, 0x20, 0x00,       // mov eax, [0x200000]
+                0x40,                               // inc eax
+                0xA3, 0x00, 0x00, 0x20, 0x00,       // mov [0x200000], eax
+                0x83, 0xF8, 0x03,                   // cmp eax, 3
+                0x72, 0x07,                         // jb fault
+                0x66, 0xBA, 0x01, 0x05,             // mov dx, 0x501
+                0x66, 0xEF,                         // out dx, ax
+                0xF4,                               // hlt
+                0x0F, 0x0B);                        // fault: ud2
+        Result r = ukemu(k.toString());
+        assertEquals((3 << 1) | 1, r.code(), r.err());
+        assertEquals(2, r.err().lines().filter(l -> l.contains("triple fault") && l.endsWith("resetting the machine")).count(), r.err());
+    }
 }
