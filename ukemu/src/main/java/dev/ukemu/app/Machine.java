@@ -101,10 +101,7 @@ public final class Machine implements AutoCloseable {
             mmio.setUnclaimedAccessListener(l);
         }
         this.timers = new TimerThread(clock, "ukemu-timers");
-        this.cpuid = CpuidModel.max(clock.tscKhz(), config.smp());
-        cpuid.set(CpuidModel.F_APIC, true);
-        cpuid.set(CpuidModel.F_X2APIC, true);
-        cpuid.set(CpuidModel.F_TSC_DEADLINE, true);
+        this.cpuid = CpuidModel.fromSpec(config.cpu(), clock.tscKhz(), config.smp());
         Hooks hooks = new Hooks();
         CodeCache code = new CodeCache();
         for (int i = 0; i < config.smp(); i++) {

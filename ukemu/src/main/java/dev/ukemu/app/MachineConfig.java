@@ -21,7 +21,8 @@ public record MachineConfig(
         Set<String> debug,
         Path debugLog,
         OutputStream serialOutput,
-        InputStream serialInput) {
+        InputStream serialInput,
+        String cpu) {
 
     public static final int MAX_CPUS = 64;
     /** QEMU's default RAM size. */
@@ -34,41 +35,47 @@ public record MachineConfig(
         initrds = List.copyOf(initrds);
         debug = Set.copyOf(debug);
         append = append == null ? "" : append;
+        cpu = cpu == null ? "max" : cpu;
     }
 
     public static MachineConfig of(Path kernel) {
-        return new MachineConfig(kernel, 1, DEFAULT_RAM, List.of(), "", false, Set.of(), null, System.out, null);
+        return new MachineConfig(kernel, 1, DEFAULT_RAM, List.of(), "", false, Set.of(), null, System.out, null, "max");
     }
 
     public MachineConfig withSmp(int n) {
-        return new MachineConfig(kernel, n, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput);
+        return new MachineConfig(kernel, n, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu);
     }
 
     public MachineConfig withRam(long bytes) {
-        return new MachineConfig(kernel, smp, bytes, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput);
+        return new MachineConfig(kernel, smp, bytes, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu);
     }
 
     public MachineConfig withInitrds(List<Path> files) {
-        return new MachineConfig(kernel, smp, ramSize, files, append, noReboot, debug, debugLog, serialOutput, serialInput);
+        return new MachineConfig(kernel, smp, ramSize, files, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu);
     }
 
     public MachineConfig withAppend(String cmdline) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, cmdline, noReboot, debug, debugLog, serialOutput, serialInput);
+        return new MachineConfig(kernel, smp, ramSize, initrds, cmdline, noReboot, debug, debugLog, serialOutput, serialInput, cpu);
     }
 
     public MachineConfig withNoReboot(boolean on) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, append, on, debug, debugLog, serialOutput, serialInput);
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, on, debug, debugLog, serialOutput, serialInput, cpu);
     }
 
     public MachineConfig withDebug(Set<String> categories, Path log) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, categories, log, serialOutput, serialInput);
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, categories, log, serialOutput, serialInput, cpu);
     }
 
     public MachineConfig withSerialOutput(OutputStream out) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, out, serialInput);
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, out, serialInput, cpu);
     }
 
     public MachineConfig withSerialInput(InputStream in) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, in);
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, in, cpu);
+    }
+
+    /** A CPU model as QEMU's -cpu spells it: {@code max}, {@code qemu64,+popcnt}, ... */
+    public MachineConfig withCpu(String model) {
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, model);
     }
 }

@@ -125,6 +125,11 @@ class CliIT {
     }
 
     @Test
+    void unimplementedCpuFeature() throws Exception {
+        assertCleanError(ukemu(image("hello.elf"), "-cpu", "qemu64,+avx"), "-cpu: CPU feature 'avx' is not implemented by ukemu");
+    }
+
+    @Test
     void unknownOption() throws Exception {
         assertCleanError(ukemu(image("hello.elf"), "--frobnicate"), "unknown option '--frobnicate'");
     }

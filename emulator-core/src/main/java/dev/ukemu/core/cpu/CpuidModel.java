@@ -53,7 +53,7 @@ public final class CpuidModel {
     /** Everything ukemu implements today; {@code --cpu max} announces exactly this. */
     private static final int[] IMPLEMENTED = {
         F_DE, F_PSE, F_TSC, F_MSR, F_PAE, F_CX8, F_PGE, F_CMOV, F_PAT, F_PSE36, F_CLFLUSH,
-        F_CX16, F_MOVBE, F_POPCNT, F_RDRAND, F_HYPERVISOR,
+        F_APIC, F_CX16, F_X2APIC, F_TSC_DEADLINE, F_MOVBE, F_POPCNT, F_RDRAND, F_HYPERVISOR,
         F_FSGSBASE, F_SMEP, F_RDSEED, F_RDPID,
         F_SYSCALL, F_NX, F_PDPE1GB, F_RDTSCP, F_LM, F_LAHF_LM, F_ABM,
     };
@@ -70,6 +70,18 @@ public final class CpuidModel {
     }
 
     /** The default model: every implemented feature. */
+    /** The names of the features this model announces, for logs and the monitor. */
+    public java.util.List<String> enabledFeatures() {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        int i = 0;
+        for (Feature f : FEATURES.values()) {
+            if (enabled[i++] && f.leaf() >= 0) {
+                names.add(f.name());
+            }
+        }
+        return names;
+    }
+
     public static CpuidModel max(long tscKhz, int cpuCount) {
         CpuidModel m = new CpuidModel("GenuineIntel", tscKhz, cpuCount);
         for (int f : IMPLEMENTED) {
@@ -87,8 +99,91 @@ public final class CpuidModel {
         return false;
     }
 
+    /** A feature by any of QEMU's spellings ({@code sse4.1}, {@code sse4_1}, {@code tsc_deadline}). */
     public static Feature feature(String name) {
-        return FEATURES.get(name.toLowerCase(Locale.ROOT).replace('_', '-'));
+        String n = name.toLowerCase(Locale.ROOT);
+        for (String candidate : new String[] {n, n.replace('_', '.'), n.replace('_', '-'), n.replace('-', '_')}) {
+            Feature f = FEATURES.get(candidate);
+            if (f != null) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    private static int indexOf(Feature f) {
+        int i = 0;
+        for (Feature g : FEATURES.values()) {
+            if (g == f) {
+                return i;
+            }
+            i++;
+        }
+        return -1;
+    }
+
+    /** QEMU's qemu64 model, less what ukemu does not implement. */
+    private static final int[] QEMU64 = {
+        F_FPU, F_DE, F_PSE, F_TSC, F_MSR, F_PAE, F_MCE, F_CX8, F_APIC, F_SEP, F_MTRR, F_PGE, F_MCA, F_CMOV,
+        F_PAT, F_PSE36, F_CLFLUSH, F_MMX, F_FXSR, F_SSE, F_SSE2, F_SSE3, F_CX16, F_HYPERVISOR,
+        F_LM, F_SYSCALL, F_NX, F_LAHF_LM,
+    };
+
+    /**
+     * A model from a {@code -cpu} argument as QEMU spells it: {@code max}, {@code host} (the same
+     * as max here), {@code qemu64}, then {@code +feature}, {@code -feature}, {@code feature=on|off}.
+     * Asking for a feature ukemu does not implement is an error; turning one off always works.
+     *
+     * @throws IllegalArgumentException with a one-line message for an unknown model or feature
+     */
+    public static CpuidModel fromSpec(String spec, long tscKhz, int cpuCount) {
+        String[] parts = spec.split(",");
+        String model = parts[0].strip().toLowerCase(Locale.ROOT);
+        CpuidModel m;
+        switch (model) {
+            case "max", "host", "" -> m = max(tscKhz, cpuCount);
+            case "qemu64" -> {
+                m = new CpuidModel("AuthenticAMD", tscKhz, cpuCount);
+                for (int f : QEMU64) {
+                    m.enabled[f] = isImplemented(f);
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown CPU model '" + parts[0]
+                    + "' (ukemu has: max, host, qemu64)");
+        }
+        for (int k = 1; k < parts.length; k++) {
+            String p = parts[k].strip();
+            if (p.isEmpty()) {
+                continue;
+            }
+            boolean on;
+            String name;
+            if (p.startsWith("+") || p.startsWith("-")) {
+                on = p.charAt(0) == '+';
+                name = p.substring(1);
+            } else if (p.contains("=")) {
+                name = p.substring(0, p.indexOf('='));
+                String v = p.substring(p.indexOf('=') + 1).toLowerCase(Locale.ROOT);
+                on = switch (v) {
+                    case "on", "true", "yes" -> true;
+                    case "off", "false", "no" -> false;
+                    default -> throw new IllegalArgumentException("CPU feature " + name + ": '" + v + "' is not on or off");
+                };
+            } else {
+                name = p;
+                on = true;
+            }
+            Feature f = feature(name);
+            if (f == null) {
+                throw new IllegalArgumentException("unknown CPU feature '" + name + "'");
+            }
+            int idx = indexOf(f);
+            if (on && !isImplemented(idx)) {
+                throw new IllegalArgumentException("CPU feature '" + name + "' is not implemented by ukemu");
+            }
+            m.enabled[idx] = on;
+        }
+        return m;
     }
 
     public boolean has(int f) {

@@ -2,6 +2,7 @@ package dev.ukemu.app.cli;
 
 import dev.ukemu.app.DebugLog;
 import dev.ukemu.app.MachineConfig;
+import dev.ukemu.core.cpu.CpuidModel;
 import dev.ukemu.core.memory.MemoryLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,6 +39,8 @@ public final class CommandLine {
                                         separate several files as with QEMU)
               --append STRING           kernel command line after the kernel path
               --no-reboot               exit instead of rebooting when the guest resets
+              --cpu MODEL[,+F,-F]       CPUID model: max (default; host is the same), qemu64,
+                                        with QEMU feature names to add or remove
               -d LIST                   log events: int, unimp, guest_errors (comma-separated)
               -D FILE                   write the -d log to FILE instead of standard error
               -h, --help                print this help
@@ -63,6 +66,7 @@ public final class CommandLine {
         Path debugLog = null;
         boolean help = false;
         boolean version = false;
+        String cpu = "max";
         List<String> notes = new ArrayList<>();
 
         for (int k = 0; k < args.length; k++) {
@@ -114,7 +118,14 @@ public final class CommandLine {
                         notes.add("accel=" + v + " requested: ukemu emulates the CPU in Java");
                     }
                 }
-                case "-cpu", "--cpu" -> value(args, inline == null ? ++k : k, name, inline);
+                case "-cpu", "--cpu" -> {
+                    cpu = value(args, inline == null ? ++k : k, name, inline);
+                    try {
+                        CpuidModel.fromSpec(cpu, 1, 1);
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException(name + ": " + e.getMessage());
+                    }
+                }
                 case "-parallel", "-serial", "-display", "-vga", "-monitor" -> {
                     String v = value(args, ++k, name, null);
                     boolean ok = switch (name) {
@@ -151,7 +162,7 @@ public final class CommandLine {
             throw new UsageException("no kernel given (usage: ukemu KERNEL [options]; see --help)");
         }
         MachineConfig config = MachineConfig.of(kernel).withSmp(smp).withRam(ram).withInitrds(initrds)
-                .withAppend(append).withNoReboot(noReboot).withDebug(debug, debugLog);
+                .withAppend(append).withNoReboot(noReboot).withDebug(debug, debugLog).withCpu(cpu);
         return new Parsed(config, false, false, notes);
     }
 
