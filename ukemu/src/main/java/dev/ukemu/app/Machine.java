@@ -75,6 +75,8 @@ public final class Machine implements AutoCloseable {
     private final AcpiPm acpiPm;
     private volatile boolean resetting;
     private final AcpiTables.Result acpi;
+    private final CodeCache code;
+    private long startNanos;
 
     private Machine(MachineConfig config) throws LoadException, IOException {
         this.config = config;
@@ -103,7 +105,7 @@ public final class Machine implements AutoCloseable {
         this.timers = new TimerThread(clock, "ukemu-timers");
         this.cpuid = CpuidModel.fromSpec(config.cpu(), clock.tscKhz(), config.smp());
         Hooks hooks = new Hooks();
-        CodeCache code = new CodeCache();
+        this.code = new CodeCache();
         for (int i = 0; i < config.smp(); i++) {
             Cpu c = new Cpu(i, memory, ports, mmio, cpuid, code, config.smp() > 1);
             c.hooks = hooks;
@@ -161,6 +163,7 @@ public final class Machine implements AutoCloseable {
     }
 
     public void start() {
+        startNanos = System.nanoTime();
         threads.start("ukemu");
         InputStream in = config.serialInput();
         if (in != null) {
@@ -210,6 +213,11 @@ public final class Machine implements AutoCloseable {
     public ExitStatus stop() {
         finish(ExitStatus.powerOff());
         return exit.join();
+    }
+
+    /** Prints the --stats report (call after the machine ended). */
+    public void printStats(java.io.PrintStream out) {
+        Stats.print(out, cpus, System.nanoTime() - startNanos, code.blockCount());
     }
 
     public long instructionsRetired() {

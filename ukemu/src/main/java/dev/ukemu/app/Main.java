@@ -43,6 +43,9 @@ public final class Main {
             m.start();
             ExitStatus s = m.waitForExit();
             out.flush();
+            if (p.stats()) {
+                m.printStats(err);
+            }
             if (s.reason() != null) {
                 err.println("ukemu: " + s.reason());
             }

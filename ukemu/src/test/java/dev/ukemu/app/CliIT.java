@@ -70,6 +70,18 @@ class CliIT {
     }
 
     @Test
+    void statsReportTheWorkDone() throws Exception {
+        Result r = ukemu(image("cpu-basic.elf"), "--stats");
+        assertEquals(0, r.code(), r.err());
+        var m = java.util.regex.Pattern.compile("ukemu stats: ([0-9,]+) guest instructions in [0-9.]+ s \\(([0-9.]+) MIPS\\)")
+                .matcher(r.err());
+        assertTrue(m.find(), r.err());
+        assertTrue(Long.parseLong(m.group(1).replace(",", "")) > 100_000, r.err());
+        assertTrue(r.err().contains("port I/O"), r.err());
+        assertTrue(r.err().contains("exceptions"), r.err());
+    }
+
+    @Test
     void helpAndVersion() throws Exception {
         Result help = ukemu("--help");
         assertEquals(0, help.code());

@@ -97,6 +97,8 @@ public final class Cpu {
     boolean stopBlock;
     /** Instructions retired (approximate inside a faulting block). */
     public long instructions;
+    /** Exits from straight-line execution, by cause (for --stats). */
+    public long portIoExits, mmioExits, exceptions, interrupts, halts, blocksDecoded;
     /** Interrupts are inhibited for one instruction (after STI, MOV SS, POP SS). */
     boolean interruptShadow;
     public boolean halted;
@@ -616,6 +618,7 @@ public final class Cpu {
                 default -> ram.get(GuestMemory.LONG, pa);
             };
         }
+        mmioExits++;
         if (localApicMmio != null && isApicPage(pa)) {
             return localApicMmio.read(pa & 0xFFF, size);
         }
@@ -666,6 +669,7 @@ public final class Cpu {
         if (MemoryLayout.isBiosRom(pa)) {
             return;
         }
+        mmioExits++;
         if (localApicMmio != null && isApicPage(pa)) {
             localApicMmio.write(pa & 0xFFF, size, v);
             return;

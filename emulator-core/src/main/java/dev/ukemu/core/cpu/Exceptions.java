@@ -60,6 +60,11 @@ final class Exceptions {
 
     static void deliverOnce(Cpu c, int vector, int errorCode, boolean hasErrorCode, int src) {
         c.hooks.onInterrupt(c, vector, src == SRC_EXTERNAL, errorCode, hasErrorCode);
+        if (src == SRC_EXTERNAL) {
+            c.interrupts++;
+        } else {
+            c.exceptions++;
+        }
         c.halted = false;
         if ((c.cr0 & Cpu.CR0_PE) == 0) {
             realMode(c, vector);

@@ -161,6 +161,7 @@ public final class Interpreter {
 
     private static Block decodeBlock(Cpu c, long pc, long pa) {
         Block b = new Block(pc, pa, c.bits);
+        c.blocksDecoded++;
         ArrayList<Insn> list = new ArrayList<>();
         long la = pc;
         long page = pc >>> 12;

@@ -66,12 +66,14 @@ final class Sys {
 
     static void in(Cpu c, Insn i, int port) {
         checkIo(c, port, i.size);
+        c.portIoExits++;
         long v = c.io.read(port, i.size);
         c.setReg(Cpu.RAX, i.size, v);
     }
 
     static void out(Cpu c, Insn i, int port) {
         checkIo(c, port, i.size);
+        c.portIoExits++;
         c.io.write(port, i.size, c.reg(Cpu.RAX, i.size));
     }
 
@@ -95,6 +97,7 @@ final class Sys {
 
     static void hlt(Cpu c) {
         requireCpl0(c);
+        c.halts++;
         c.halted = true;
         c.stopBlock = true;
     }

@@ -19,7 +19,7 @@ import java.util.Set;
  */
 public final class CommandLine {
     /** What the user asked for. */
-    public record Parsed(MachineConfig config, boolean help, boolean version, List<String> notes) {
+    public record Parsed(MachineConfig config, boolean help, boolean version, List<String> notes, boolean stats) {
     }
 
     private CommandLine() {
@@ -41,6 +41,8 @@ public final class CommandLine {
               --no-reboot               exit instead of rebooting when the guest resets
               --cpu MODEL[,+F,-F]       CPUID model: max (default; host is the same), qemu64,
                                         with QEMU feature names to add or remove
+              --stats                   at exit, print instructions executed, MIPS, decoded
+                                        blocks and exits by cause to standard error
               -d LIST                   log events: int, unimp, guest_errors (comma-separated)
               -D FILE                   write the -d log to FILE instead of standard error
               -h, --help                print this help
@@ -67,6 +69,7 @@ public final class CommandLine {
         boolean help = false;
         boolean version = false;
         String cpu = "max";
+        boolean stats = false;
         List<String> notes = new ArrayList<>();
 
         for (int k = 0; k < args.length; k++) {
@@ -92,6 +95,7 @@ public final class CommandLine {
                 }
                 case "-append", "--append" -> append = value(args, inline == null ? ++k : k, name, inline);
                 case "-no-reboot", "--no-reboot" -> noReboot = true;
+                case "--stats" -> stats = true;
                 case "-d" -> {
                     for (String cat : value(args, ++k, name, null).split(",")) {
                         String c = cat.strip().toLowerCase(Locale.ROOT);
@@ -156,14 +160,14 @@ public final class CommandLine {
             }
         }
         if (help || version) {
-            return new Parsed(null, help, version, notes);
+            return new Parsed(null, help, version, notes, stats);
         }
         if (kernel == null) {
             throw new UsageException("no kernel given (usage: ukemu KERNEL [options]; see --help)");
         }
         MachineConfig config = MachineConfig.of(kernel).withSmp(smp).withRam(ram).withInitrds(initrds)
                 .withAppend(append).withNoReboot(noReboot).withDebug(debug, debugLog).withCpu(cpu);
-        return new Parsed(config, false, false, notes);
+        return new Parsed(config, false, false, notes, stats);
     }
 
     private static String value(String[] args, int k, String name, String inline) throws UsageException {
