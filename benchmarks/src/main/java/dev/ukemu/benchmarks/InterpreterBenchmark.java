@@ -63,7 +63,7 @@ public class InterpreterBenchmark {
             0xC3,                               // done: ret
         });
 
-        final byte[] bytes;
+        public final byte[] bytes;
 
         Loop(int[] code) {
             bytes = new byte[code.length];
