@@ -361,6 +361,32 @@ class DualPicTest {
     }
 
     @Test
+    void unikraftRemapKeepsTheMasksTheBiosLeft() {
+        pic.initialize(DualPic.BIOS_MASTER_BASE, DualPic.BIOS_SLAVE_BASE);
+        pic.setMasks(DualPic.BIOS_MASTER_MASK, DualPic.BIOS_SLAVE_MASK);
+        // plat/kvm/x86/pic.c PIC_remap(32, 40): save masks, ICW1-4, restore masks.
+        int a1 = inb(0x21);
+        int a2 = inb(0xA1);
+        outb(0x20, 0x11);
+        outb(0xA0, 0x11);
+        outb(0x21, 32);
+        outb(0xA1, 40);
+        outb(0x21, 4);
+        outb(0xA1, 2);
+        outb(0x21, Pic8259.ICW4_8086);
+        outb(0xA1, Pic8259.ICW4_8086);
+        outb(0x21, a1);
+        outb(0xA1, a2);
+        assertEquals(0xB8, inb(0x21));
+        assertEquals(0x8E, inb(0xA1));
+        // pic_clear_irq(11) for virtio-net: read-modify-write of the slave mask.
+        outb(0xA1, inb(0xA1) & ~(1 << 3));
+        assertEquals(0x86, inb(0xA1));
+        pic.irq(11).pulse();
+        assertEquals(43, pic.acknowledge());
+    }
+
+    @Test
     void irq2HasNoDeviceInput() {
         assertThrows(IllegalArgumentException.class, () -> pic.irq(2));
         assertThrows(IndexOutOfBoundsException.class, () -> pic.irq(16));
