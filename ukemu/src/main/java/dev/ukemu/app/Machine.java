@@ -13,10 +13,6 @@ import dev.ukemu.core.memory.GuestMemory;
 import dev.ukemu.core.memory.MemoryLayout;
 import dev.ukemu.core.time.GuestClock;
 import dev.ukemu.core.time.TimerThread;
-import dev.ukemu.devices.acpi.AcpiPm;
-import dev.ukemu.devices.misc.IsaDebugExit;
-import dev.ukemu.devices.misc.PostPort;
-import dev.ukemu.devices.misc.PvPanic;
 import dev.ukemu.devices.uart.Uart16550;
 import dev.ukemu.loader.BootImage;
 import dev.ukemu.loader.KernelLoader;
@@ -51,10 +47,6 @@ import java.util.concurrent.locks.LockSupport;
  * }</pre>
  */
 public final class Machine implements AutoCloseable {
-    // PC I/O ports (QEMU pc machine).
-    static final int COM1 = 0x3F8, POST = 0x80, DEBUG_EXIT = 0x501, DEBUG_EXIT_KUT = 0xF4, PVPANIC = 0x505,
-            ACPI_PM = 0x600;
-
     private final MachineConfig config;
     private final GuestClock clock = new GuestClock();
     private final GuestMemory memory;
@@ -72,7 +64,7 @@ public final class Machine implements AutoCloseable {
     private final ApicBus apicBus = new ApicBus();
     private final List<LocalApic> apics = new ArrayList<>();
     private final IoApic ioApic;
-    private final AcpiPm acpiPm;
+    private final PcDevices devices;
     private volatile boolean resetting;
     private final AcpiTables.Result acpi;
     private final CodeCache code;
@@ -84,17 +76,6 @@ public final class Machine implements AutoCloseable {
         this.memory = new GuestMemory(MemoryLayout.of(config.ramSize()));
         this.console = new ConsoleOutput(config.serialOutput());
         SystemControl control = new Control();
-        this.uart = new Uart16550(IrqLine.NONE, console);
-        ports.register(COM1, Uart16550.SIZE, uart, "serial (COM1)");
-        ports.register(POST, PostPort.SIZE, new PostPort(), "POST port");
-        IsaDebugExit debugExit = new IsaDebugExit(control);
-        ports.register(DEBUG_EXIT, debugExit.iosize(), debugExit, "isa-debug-exit");
-        ports.register(DEBUG_EXIT_KUT, IsaDebugExit.KVM_UNIT_TESTS_SIZE,
-                new IsaDebugExit(control, IsaDebugExit.KVM_UNIT_TESTS_SIZE), "isa-debug-exit (0xf4)");
-        ports.register(PVPANIC, PvPanic.SIZE, new PvPanic(control), "pvpanic");
-        this.acpiPm = new AcpiPm(control, clock::nanos);
-        acpiPm.setSciEnabled(true); // no SMM: the FADT says ACPI mode is always on
-        ports.register(ACPI_PM, AcpiPm.SIZE, acpiPm, "ACPI PM");
         if (log.on("unimp")) {
             Bus.UnclaimedAccessListener l = (bus, addr, size, write, value) -> log.log(String.format(
                     "unclaimed %s %s 0x%x size %d%s", bus.name(), write ? "write" : "read", addr, size,
@@ -121,6 +102,18 @@ public final class Machine implements AutoCloseable {
         }
         this.ioApic = new IoApic(apicBus, config.smp());
         mmio.register(MemoryLayout.IOAPIC_BASE, IoApic.SIZE, ioApic, "I/O APIC");
+        // The PIC's INTR reaches every local APIC's LINT0 (only the boot CPU's is in ExtINT mode).
+        IrqLine picOutput = high -> {
+            for (LocalApic a : apics) {
+                a.setLint0(high);
+            }
+        };
+        this.devices = new PcDevices(ports, mmio, clock, timers, control, ioApic, picOutput, console,
+                memory.layout(), config.smp());
+        for (LocalApic a : apics) {
+            a.setExtIntSource(devices.pic::acknowledge);
+        }
+        this.uart = devices.uart;
         this.boot = KernelLoader.load(config.kernel(), config.append(), config.initrds(), memory);
         this.acpi = AcpiTables.install(memory, new AcpiConfig(config.smp()));
         bootState();
@@ -265,9 +258,7 @@ public final class Machine implements AutoCloseable {
             if (exit.isDone()) {
                 return;
             }
-            uart.reset();
-            acpiPm.reset();
-            acpiPm.setSciEnabled(true);
+            devices.reset();
             for (int i = 0; i < cpus.size(); i++) {
                 Cpu c = cpus.get(i);
                 c.reset();
