@@ -14,6 +14,7 @@ import dev.ukemu.core.memory.MemoryLayout;
 import dev.ukemu.core.time.GuestClock;
 import dev.ukemu.core.time.TimerThread;
 import dev.ukemu.devices.uart.Uart16550;
+import dev.ukemu.devices.vga.VgaText;
 import dev.ukemu.loader.BootImage;
 import dev.ukemu.loader.KernelLoader;
 import dev.ukemu.loader.LoadException;
@@ -153,6 +154,10 @@ public final class Machine implements AutoCloseable {
 
     public Uart16550 serial() {
         return uart;
+    }
+
+    public VgaText vga() {
+        return devices.vga;
     }
 
     public void start() {

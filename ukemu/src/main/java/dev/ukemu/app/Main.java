@@ -35,14 +35,36 @@ public final class Main {
         for (String note : p.notes()) {
             err.println("ukemu: note: " + note);
         }
-        MachineConfig config = p.config().withSerialOutput(out).withSerialInput(System.in);
+        java.io.OutputStream serial = out;
+        if (p.serialFile() != null) {
+            try {
+                serial = java.nio.file.Files.newOutputStream(p.serialFile());
+            } catch (IOException e) {
+                err.println("ukemu: cannot write the serial console to '" + p.serialFile() + "': " + e.getMessage());
+                return ExitStatus.EXIT_USAGE;
+            }
+        } else if (p.vga()) {
+            serial = java.io.OutputStream.nullOutputStream();
+        }
+        MachineConfig config = p.config().withSerialOutput(serial).withSerialInput(p.vga() ? null : System.in);
         try (Machine m = Machine.create(config)) {
             for (String w : m.bootImage().warnings()) {
                 err.println("ukemu: warning: " + w);
             }
+            VgaConsole vga = p.vga() ? new VgaConsole(m.vga(), out) : null;
+            if (vga != null) {
+                vga.start();
+            }
             m.start();
             ExitStatus s = m.waitForExit();
+            if (vga != null) {
+                vga.close();
+            }
             out.flush();
+            serial.flush();
+            if (serial != out) {
+                serial.close();
+            }
             if (p.stats()) {
                 m.printStats(err);
             }

@@ -227,4 +227,27 @@ class CliIT {
         assertEquals((3 << 1) | 1, r.code(), r.err());
         assertEquals(2, r.err().lines().filter(l -> l.contains("triple fault") && l.endsWith("resetting the machine")).count(), r.err());
     }
+
+    @Test
+    void vgaScreenIsShownInTheTerminal(@TempDir Path dir) throws Exception {
+        Path k = flatKernel(dir, "vga.bin",
+                0xC7, 0x05, 0x00, 0x80, 0x0B, 0x00, 0x48, 0x07, 0x69, 0x07, // mov dword [0xb8000], "H" "i" (grey on black)
+                0x66, 0xBA, 0x04, 0x06,                                     // mov dx, 0x604
+                0x66, 0xB8, 0x00, 0x20,                                     // mov ax, 0x2000
+                0x66, 0xEF, 0xF4);                                          // out dx, ax; hlt
+        Result r = ukemu(k.toString(), "--vga");
+        assertEquals(0, r.code(), r.err());
+        String last = r.out().substring(r.out().lastIndexOf("\u001b[?1049l") + 8);
+        assertTrue(last.startsWith("Hi"), "final screen: " + last);
+        assertTrue(r.out().contains("\u001b[?1049h"), "drawn on the alternate screen");
+    }
+
+    @Test
+    void serialConsoleCanGoToAFile(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("serial.log");
+        Result r = ukemu(image("hello.elf"), "-serial", "file:" + log);
+        assertEquals(0, r.code(), r.err());
+        assertFalse(r.out().contains("Hello"), r.out());
+        assertTrue(Files.readString(log).contains("Hello, World!"));
+    }
 }

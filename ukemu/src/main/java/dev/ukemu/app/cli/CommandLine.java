@@ -19,7 +19,12 @@ import java.util.Set;
  */
 public final class CommandLine {
     /** What the user asked for. */
-    public record Parsed(MachineConfig config, boolean help, boolean version, List<String> notes, boolean stats) {
+    /**
+     * What the user asked for. {@code serialFile} is where the serial console goes instead of
+     * standard output ({@code -serial file:PATH}); {@code vga} shows the VGA screen in the terminal.
+     */
+    public record Parsed(MachineConfig config, boolean help, boolean version, List<String> notes, boolean stats,
+                         boolean vga, Path serialFile) {
     }
 
     private CommandLine() {
@@ -41,6 +46,9 @@ public final class CommandLine {
               --no-reboot               exit instead of rebooting when the guest resets
               --cpu MODEL[,+F,-F]       CPUID model: max (default; host is the same), qemu64,
                                         with QEMU feature names to add or remove
+              --vga                     show the guest's VGA text screen in the terminal (the
+                                        serial console then goes to -serial file:PATH, if given)
+              -serial file:PATH         write the serial console to PATH
               --stats                   at exit, print instructions executed, MIPS, decoded
                                         blocks and exits by cause to standard error
               -d LIST                   log events: int, unimp, guest_errors (comma-separated)
@@ -70,6 +78,8 @@ public final class CommandLine {
         boolean version = false;
         String cpu = "max";
         boolean stats = false;
+        boolean vga = false;
+        Path serialFile = null;
         List<String> notes = new ArrayList<>();
 
         for (int k = 0; k < args.length; k++) {
@@ -96,6 +106,7 @@ public final class CommandLine {
                 case "-append", "--append" -> append = value(args, inline == null ? ++k : k, name, inline);
                 case "-no-reboot", "--no-reboot" -> noReboot = true;
                 case "--stats" -> stats = true;
+                case "--vga" -> vga = true;
                 case "-d" -> {
                     for (String cat : value(args, ++k, name, null).split(",")) {
                         String c = cat.strip().toLowerCase(Locale.ROOT);
@@ -132,8 +143,13 @@ public final class CommandLine {
                 }
                 case "-parallel", "-serial", "-display", "-vga", "-monitor" -> {
                     String v = value(args, ++k, name, null);
+                    if (name.equals("-serial") && v.startsWith("file:") && v.length() > 5) {
+                        serialFile = Path.of(v.substring(5));
+                        continue;
+                    }
                     boolean ok = switch (name) {
                         case "-serial" -> v.equals("stdio") || v.equals("mon:stdio");
+                        case "-vga" -> v.equals("none") || v.equals("std") || v.equals("cirrus");
                         default -> v.equals("none") || (name.equals("-monitor") && v.equals("stdio"));
                     };
                     if (!ok) {
@@ -160,14 +176,14 @@ public final class CommandLine {
             }
         }
         if (help || version) {
-            return new Parsed(null, help, version, notes, stats);
+            return new Parsed(null, help, version, notes, stats, vga, serialFile);
         }
         if (kernel == null) {
             throw new UsageException("no kernel given (usage: ukemu KERNEL [options]; see --help)");
         }
         MachineConfig config = MachineConfig.of(kernel).withSmp(smp).withRam(ram).withInitrds(initrds)
                 .withAppend(append).withNoReboot(noReboot).withDebug(debug, debugLog).withCpu(cpu);
-        return new Parsed(config, false, false, notes, stats);
+        return new Parsed(config, false, false, notes, stats, vga, serialFile);
     }
 
     private static String value(String[] args, int k, String name, String inline) throws UsageException {
