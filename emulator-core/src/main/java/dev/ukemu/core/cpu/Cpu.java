@@ -75,6 +75,10 @@ public final class Cpu {
     public final long[] xmm = new long[32];
     /** MXCSR (SDM vol. 1, 10.2.3); reset value 0x1F80: all exceptions masked, round to nearest. */
     public int mxcsr = 0x1F80;
+    /** SIMD floating-point exceptions detected by the current instruction, not yet in MXCSR. */
+    int mxFlags;
+    /** Scratch operands of SSE instructions (no allocation per instruction). */
+    final long[] sseTmp = new long[8];
     /** The x87 FPU (and the MMX registers aliased onto it). */
     public final X87State fpu = new X87State();
     public long[] dr = new long[8];
