@@ -50,19 +50,16 @@ final class SseInt {
         return ((a | h) - (b & ~h)) ^ ((a ^ ~b) & h);
     }
 
+    /** All ones in each lane where a and b agree (SWAR: a lane is nonzero iff its top bit ends up set). */
     private static long cmpeq(long a, long b, int log) {
         if (log == 3) {
             return a == b ? -1L : 0;
         }
-        long r = 0;
+        long h = HIGH[log];
+        long x = a ^ b;
+        long nonzero = (((x & ~h) + ~h) | x) & h;
         int bits = 8 << log;
-        long m = (1L << bits) - 1;
-        for (int s = 0; s < 64; s += bits) {
-            if (((a ^ b) >>> s & m) == 0) {
-                r |= m << s;
-            }
-        }
-        return r;
+        return ((~nonzero & h) >>> (bits - 1)) * ((1L << bits) - 1);
     }
 
     /** Lane {@code k} of a word, sign- or zero-extended. */
@@ -219,12 +216,8 @@ final class SseInt {
         return r;
     }
 
-    /** PMOVMSKB of one word: the sign bit of each byte. */
+    /** PMOVMSKB of one word: the sign bit of each byte, gathered by one multiplication. */
     static int byteMask(long v) {
-        int m = 0;
-        for (int k = 0; k < 8; k++) {
-            m |= (int) (v >>> (8 * k + 7) & 1) << k;
-        }
-        return m;
+        return (int) (((v & HIGH[0]) >>> 7) * 0x0102040810204080L >>> 56);
     }
 }

@@ -139,9 +139,16 @@ final class SseShuffle {
 
     private static void pshufb(long[] t, int words) {
         int n = words * 8;
-        for (int k = 0; k < n; k++) {
-            int idx = (int) get(t, SRC, k, 0);
-            set(t, RES, k, 0, (idx & 0x80) != 0 ? 0 : get(t, DST, idx & (n - 1), 0));
+        for (int w = 0; w < words; w++) {
+            long sel = t[SRC + w], r = 0;
+            for (int k = 0; k < 8; k++) {
+                int idx = (int) (sel >>> (8 * k)) & 0xFF;
+                if ((idx & 0x80) == 0) {
+                    int j = idx & (n - 1);
+                    r |= (t[DST + (j >> 3)] >>> (8 * (j & 7)) & 0xFF) << (8 * k);
+                }
+            }
+            t[RES + w] = r;
         }
     }
 
