@@ -163,6 +163,9 @@ public final class Cpu {
         cr0 = CR0_ET | CR0_NE | CR0_CD | CR0_NW;
         cr2 = cr3 = cr4 = cr8 = efer = 0;
         xcr0 = 1;
+        Arrays.fill(xmm, 0); // RESET (not INIT) clears the SSE state (SDM vol. 3, table 10-1)
+        mxcsr = 0x1F80;
+        mxFlags = 0;
         for (int s = 0; s < 6; s++) {
             segSel[s] = 0;
             segBase[s] = 0;
