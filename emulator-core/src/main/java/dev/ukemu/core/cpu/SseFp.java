@@ -257,9 +257,12 @@ final class SseFp {
         return x > 0 ? 1 : x < 0 ? -1 : 0;
     }
 
+    /**
+     * The exact error of {@code s = a + b} (Fast2Sum on the operands ordered by magnitude: unlike
+     * TwoSum its intermediates cannot overflow while s is finite).
+     */
     private static double twoSumErr(double a, double b, double s) {
-        double bb = s - a;
-        return (a - (s - bb)) + (b - bb);
+        return Math.abs(a) >= Math.abs(b) ? b - (s - a) : a - (s - b);
     }
 
     // ------------------------------------------------------------------ binary32 arithmetic

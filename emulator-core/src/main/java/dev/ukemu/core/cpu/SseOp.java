@@ -12,8 +12,8 @@ final class SseOp {
     static final int FIRST = 1000, END = 2000;
 
     // ---- data movement (XMM)
-    static final int MOV_LOAD = 1000, MOV_STORE = 1001, MOV_RR = 1002,
-            MOVS_LOAD = 1003, MOVS_STORE = 1004, MOVS_RR = 1005, // sub = element bytes (4, 8)
+    static final int MOV_LOAD = 1000, MOV_STORE = 1001,
+            MOVS_LOAD = 1003, MOVS_STORE = 1004, // sub = element bytes (4, 8)
             MOVQ_X = 1006, MOVQ_STORE = 1007, MOVLO_LOAD = 1008, MOVHI_LOAD = 1009, MOVLO_STORE = 1010,
             MOVHI_STORE = 1011, MOVHLPS = 1012, MOVLHPS = 1013, MOVD_X_E = 1014, MOVD_E_X = 1015,
             MOVMSKPS = 1016, MOVMSKPD = 1017, PMOVMSKB = 1018, MASKMOV = 1019, MOVDDUP = 1020,

@@ -233,18 +233,37 @@ class SseDifferentialTest {
             s.xmm[4] = s.xmm[2];
             s.xmm[5] = s.xmm[3];
         }
+        if (r.nextInt(4) == 0) {
+            // Near neighbours: cancellation, near-ties, compares of almost equal values.
+            for (int[] p : new int[][] {{2, 4}, {20, 26}}) {
+                s.xmm[p[1]] = perturb(r, s.xmm[p[0]], f.lane());
+                s.xmm[p[1] + 1] = perturb(r, s.xmm[p[0] + 1], f.lane());
+            }
+        }
         for (int g = 0; g < 16; g++) {
             s.gpr[g] = gpr(r);
         }
         for (int m = 0; m < 8; m++) {
             s.mm[m] = word(r, f.lane());
         }
+        boolean near = r.nextInt(4) == 0;
         for (int b = 0; b < mem.length; b += 8) {
-            long w = word(r, f.lane());
+            long w = near && b < 16 ? perturb(r, s.xmm[2 + b / 8], f.lane()) : word(r, f.lane());
             for (int j = 0; j < 8; j++) {
                 mem[b + j] = (byte) (w >>> (8 * j));
             }
         }
+    }
+
+    private static long perturb(SplittableRandom r, long w, Lane lane) {
+        return switch (lane) {
+            case F64, I64 -> r.nextBoolean() ? w + r.nextInt(7) - 3 : w ^ Long.MIN_VALUE;
+            case F32, I32 -> {
+                long lo = (w + r.nextInt(7) - 3) & 0xFFFFFFFFL, hi = (w >>> 32) + r.nextInt(7) - 3;
+                yield r.nextBoolean() ? lo | hi << 32 : w ^ 0x8000000080000000L;
+            }
+            default -> w;
+        };
     }
 
     private static long gpr(SplittableRandom r) {
