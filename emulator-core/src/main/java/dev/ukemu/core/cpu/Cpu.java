@@ -76,6 +76,10 @@ public final class Cpu {
     public final long[] xmm = new long[32];
     /** MXCSR (SDM vol. 1, 10.2.3); reset value 0x1F80: all exceptions masked, round to nearest. */
     public int mxcsr = 0x1F80;
+    /** SIMD floating-point exceptions detected by the current instruction, not yet in MXCSR. */
+    int mxFlags;
+    /** Scratch operands of SSE instructions (no allocation per instruction). */
+    final long[] sseTmp = new long[8];
     /** The x87 FPU (and the MMX registers aliased onto it). */
     public final X87State fpu = new X87State();
     public long[] dr = new long[8];
@@ -180,6 +184,9 @@ public final class Cpu {
         cr0 = CR0_ET | CR0_NE | CR0_CD | CR0_NW;
         cr2 = cr3 = cr4 = cr8 = efer = 0;
         xcr0 = 1;
+        Arrays.fill(xmm, 0); // RESET (not INIT) clears the SSE state (SDM vol. 3, table 10-1)
+        mxcsr = 0x1F80;
+        mxFlags = 0;
         for (int s = 0; s < 6; s++) {
             segSel[s] = 0;
             segBase[s] = 0;
@@ -205,8 +212,6 @@ public final class Cpu {
         interruptShadow = false;
         apicBase = 0xFEE00000L | (1L << 11) | (index == 0 ? 1L << 8 : 0);
         fpu.reset();
-        java.util.Arrays.fill(xmm, 0);
-        mxcsr = 0x1F80;
         updateMode();
         flushTlb();
     }

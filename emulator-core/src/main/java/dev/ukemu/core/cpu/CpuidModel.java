@@ -53,6 +53,7 @@ public final class CpuidModel {
     /** Everything ukemu implements today; {@code --cpu max} announces exactly this. */
     private static final int[] IMPLEMENTED = {
         F_DE, F_PSE, F_TSC, F_MSR, F_PAE, F_CX8, F_PGE, F_CMOV, F_PAT, F_PSE36, F_CLFLUSH,
+        F_MMX, F_SSE, F_SSE2, F_SSE3, F_SSSE3, F_SSE41, F_SSE42,
         F_APIC, F_CX16, F_X2APIC, F_TSC_DEADLINE, F_MOVBE, F_POPCNT, F_RDRAND, F_HYPERVISOR,
         F_FSGSBASE, F_SMEP, F_RDSEED, F_RDPID,
         F_SYSCALL, F_NX, F_PDPE1GB, F_RDTSCP, F_LM, F_LAHF_LM, F_ABM,
@@ -197,7 +198,7 @@ public final class CpuidModel {
     long cr4Allowed() {
         long a = Cpu.CR4_VME | Cpu.CR4_PVI | Cpu.CR4_TSD | Cpu.CR4_DE | Cpu.CR4_PSE | Cpu.CR4_PAE | Cpu.CR4_MCE
                 | Cpu.CR4_PGE | Cpu.CR4_PCE;
-        if (has(F_FXSR)) a |= Cpu.CR4_OSFXSR | Cpu.CR4_OSXMMEXCPT;
+        if (has(F_FXSR) || has(F_SSE)) a |= Cpu.CR4_OSFXSR | Cpu.CR4_OSXMMEXCPT;
         if (has(F_UMIP)) a |= Cpu.CR4_UMIP;
         if (has(F_FSGSBASE)) a |= Cpu.CR4_FSGSBASE;
         if (has(F_PCID)) a |= Cpu.CR4_PCIDE;

@@ -611,19 +611,12 @@ final class Decoder {
     }
 
     private void threeByte38(Insn i, int b) {
-        if (b == 0xF0 || b == 0xF1) {
+        if ((b == 0xF0 || b == 0xF1) && (i.prefixes & P_F2) == 0) {
             modrm(i);
-            if ((i.prefixes & (P_F2 | P_F3)) != 0 || !i.mem) {
-                i.op = (i.prefixes & P_F2) != 0 ? Op.UNIMPL : Op.UD; // F2: CRC32 (SSE4.2)
-                return;
-            }
-            if (b == 0xF0 && false) {
-                i.size = 1;
-            }
-            i.op = b == 0xF0 ? Op.MOVBE_GE : Op.MOVBE_EG;
+            i.op = (i.prefixes & P_F3) != 0 || !i.mem ? Op.UD : b == 0xF0 ? Op.MOVBE_GE : Op.MOVBE_EG;
             return;
         }
-        SseDecoder.decode38(this, i, b);
+        SseDecoder.decode38(this, i, b); // F2 0F 38 F0/F1 is CRC32
     }
 
     private void group7(Insn i) {
