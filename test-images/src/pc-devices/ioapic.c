@@ -20,6 +20,7 @@
 #define LAPIC_EOI	0x0b0
 #define LAPIC_SVR	0x0f0
 #define LAPIC_ISR0	0x100
+#define LAPIC_IRR0	0x200
 #define LAPIC_LVT_LINT0	0x350
 #define SVR_ENABLE	0x100
 
@@ -108,6 +109,26 @@ void ioapic_tests(void)
 	check_eq(&c, "LAPIC ISR after EOI", lapic_read(LAPIC_ISR0 + 0x10), 0);
 	check_eq(&c, "PIC vectors (PIC masked)", irq_count[VEC_PIC_MASTER], 0);
 	check_eq(&c, "spurious", irq_count[VEC_APIC_SPURIOUS], 0);
+	check_end(&c);
+
+	/* TPR: a priority class at or above the vector's holds it in the local APIC's IRR */
+	check_begin(&c, "local APIC TPR 0x40 holds vector 0x30 in IRR; TPR 0 lets it in");
+	lapic_write(LAPIC_TPR, 0x40);
+	irq_reset_counts();
+	uint64_t d = tsc_after_us(500000);
+	sti();
+	while (!(lapic_read(LAPIC_IRR0 + 0x10) & 1u << (VEC_IOAPIC_PIT % 32)) && !tsc_passed(d))
+		;
+	delay_us(2000);
+	cli();
+	check_eq(&c, "interrupts with TPR 0x40", irq_count[VEC_IOAPIC_PIT], 0);
+	check_eq(&c, "IRR bit 0x30", lapic_read(LAPIC_IRR0 + 0x10) >> (VEC_IOAPIC_PIT % 32) & 1, 1);
+	lapic_write(LAPIC_TPR, 0x20);
+	sti();
+	__asm__ volatile("nop");
+	cli();
+	check_range(&c, "interrupts with TPR 0x20", irq_count[VEC_IOAPIC_PIT], 1, 2);
+	lapic_write(LAPIC_TPR, 0);
 	check_end(&c);
 
 	/* masking the pin stops delivery */

@@ -223,6 +223,20 @@ void pic_tests(void)
 	check_eq(&c, "ISR", pic_read_isr(PIC1_CMD), 0);
 	check_end(&c);
 
+	/* OCW3 poll: the next read is the poll word, and acts as the INTA cycle */
+	pit_stop_channel0();
+	drain();
+	irq_hooks[VEC_PIC_MASTER] = pic_eoi_master;
+	check_begin(&c, "PIC poll command (OCW3 bit 2) with interrupts off");
+	pit_program(0, 2, 1193);
+	check_true(&c, "IRR bit 0 clear for 500 ms", irr0_within(500000));
+	outb(PIC1_CMD, 0x0c);
+	check_eq(&c, "poll word", inb(PIC1_CMD), 0x80);
+	check_eq(&c, "ISR after the poll", pic_read_isr(PIC1_CMD), 0x01);
+	outb(PIC1_CMD, OCW2_EOI);
+	check_eq(&c, "ISR after the EOI", pic_read_isr(PIC1_CMD), 0);
+	check_end(&c);
+
 	/* ICW4.AEOI: the INTA cycle ends the interrupt, no EOI needed */
 	pit_stop_channel0();
 	drain();

@@ -275,6 +275,19 @@ static void channel2_mode0(void)
 	check_true(&c, "OUT2 fell again", inb(PORT_61) & P61_OUT2);
 	check_end(&c);
 
+	/* null count: set by a control word and by a count write, until the count is loaded */
+	outb(PORT_61, p61);
+	check_begin(&c, "PIT status null-count flag: set after a control word, clear once the count loads");
+	outb(PIT_MODE, 2 << 6 | CW_LSB_MSB | 0 << 1);
+	outb(PIT_MODE, CW_READ_BACK | RB_NO_COUNT | 1 << 3);
+	check_eq(&c, "after the control word", inb(PIT_CH2) & ST_NULL_COUNT, ST_NULL_COUNT);
+	outb(PIT_CH2, 0x00);
+	outb(PIT_CH2, 0x10);
+	delay_us(100);
+	outb(PIT_MODE, CW_READ_BACK | RB_NO_COUNT | 1 << 3);
+	check_eq(&c, "100 us after the count", inb(PIT_CH2) & ST_NULL_COUNT, 0);
+	check_end(&c);
+
 	/* byte access modes, with the gate low so the count holds */
 	outb(PORT_61, p61);
 	check_begin(&c, "PIT access modes: low byte only, high byte only, low then high");

@@ -316,8 +316,27 @@ void rtc_update_tests(void)
 	rtc_flags = 0;
 	uf_count = af_count = 0;
 	pic_set_masks(0xfb, 0xfe);
+	/*
+	 * Set the clock (register B SET holds updates) to the last second of
+	 * 2099; the update this check waits for carries into every field.
+	 */
+	struct rtc_time set = { 0x59, 0x59, 0x23, 0x31, 0x12, 0x99, 0x20 }, after;
+	check_begin(&c, "RTC set through register B SET reads back while SET holds it");
+	cmos_write(R_B, B_24H | 0x80);
+	cmos_write(R_SEC, set.sec);
+	cmos_write(R_MIN, set.min);
+	cmos_write(R_HOUR, set.hour);
+	cmos_write(R_DAY, set.day);
+	cmos_write(R_MON, set.mon);
+	cmos_write(R_YEAR, set.year);
+	cmos_write(R_CENTURY, set.century);
+	delay_us(2000);
+	rtc_read_time(&after);
+	check_true(&c, "time changed while SET was on", same_time(&set, &after));
+	check_end(&c);
+
 	check_begin(&c, "RTC update-ended and alarm interrupts within 1.1 s");
-	rtc_wait_uip();
+	cmos_write(R_B, B_24H);
 	unsigned sec0 = bcd2bin(cmos_read(R_SEC));
 	struct window w;
 	win_start(&w, 5000);
@@ -338,6 +357,22 @@ void rtc_update_tests(void)
 		check_eq(&c, "seconds after the update", bcd2bin(uf_sec), (sec0 + 1) % 60);
 	}
 	check_end(&c);
+
+	if (uf_count && sec0 == 59) {
+		check_begin(&c, "RTC update carries 2099-12-31 23:59:59 into 2100-01-01 00:00:00");
+		rtc_wait_uip();
+		rtc_read_time(&after);
+		kprintf("RTC: after the update: %02x%02x-%02x-%02x %02x:%02x:%02x\n", after.century, after.year,
+			after.mon, after.day, after.hour, after.min, after.sec);
+		check_eq(&c, "century", after.century, 0x21);
+		check_eq(&c, "year", after.year, 0x00);
+		check_eq(&c, "month", after.mon, 0x01);
+		check_eq(&c, "day", after.day, 0x01);
+		check_eq(&c, "hour", after.hour, 0x00);
+		check_eq(&c, "minute", after.min, 0x00);
+		check_range(&c, "second", after.sec, 0, 1);
+		check_end(&c);
+	}
 	pic_set_masks(0xff, 0xff);
 	irq_hooks[VEC_PIC_SLAVE] = 0;
 }
