@@ -27,13 +27,16 @@ class PcDevicesBootTest {
             "PASS PIT channel 0 mode 2 calibrates the TSC",
             "PASS PIT read-back: status then count",
             "PASS PIT channel 2 mode 0: OUT2 rises 1 ms after the gate opens",
+            "PASS PIT status null-count flag",
             "PASS PIT access modes",
             "PASS PIT mode 2 at 1 kHz: 50 IRQ 0 through the PIC",
             "PASS PIT mode 4 one-shot wakes sti;hlt once",
             "PASS PIC OCW1: masked IRQ 0 is held in IRR",
             "PASS PIC specific EOI in the handler",
+            "PASS PIC poll command",
             "PASS PIC automatic EOI mode",
             "PASS PIT mode 2 at 1 kHz: 30 IRQ 0 through I/O APIC pin 2",
+            "PASS local APIC TPR 0x40 holds vector 0x30 in IRR",
             "PASS RTC time in BCD",
             "PASS RTC binary mode",
             "PASS RTC periodic interrupt at 1024 Hz",
@@ -43,6 +46,7 @@ class PcDevicesBootTest {
             "PASS fw_cfg RAM size (key 0x03) matches the multiboot memory map",
             "PASS VGA CRTC cursor location",
             "PASS i8042 controller self-test",
+            "PASS RTC set through register B SET",
             "PASS RTC update-ended and alarm interrupts");
 
     private record Run(ExitStatus status, String out) {
