@@ -100,7 +100,7 @@ void irq_reset_counts(void);
  */
 struct irq_run {
 	unsigned count;
-	uint64_t elapsed_us, median_us;
+	uint64_t elapsed_us;
 };
 unsigned irq_window(unsigned vector, unsigned want, uint64_t max_us, int halt, struct irq_run *r);
 void irq_record_arrival(unsigned vector);

@@ -259,8 +259,8 @@ static void channel2_mode0(void)
 
 	check_begin(&c, "PIT channel 2 mode 0: OUT2 rises 1 ms after the gate opens");
 	struct window w;
+	win_start(&w, 500);	/* before the gate opens: a stall in between only adds */
 	outb(PORT_61, p61 | P61_GATE2);
-	win_start(&w, 500);
 	while (!(inb(PORT_61) & P61_OUT2) && win_elapsed_us(&w) < 500000)
 		win_tick(&w);
 	win_tick(&w);
