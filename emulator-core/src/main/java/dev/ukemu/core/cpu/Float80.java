@@ -151,25 +151,14 @@ final class Float80 {
             if (tiny && !masked(UE)) {
                 flags |= UE;
                 exp += BIAS_ADJUST;
+                if (exp <= 0) {
+                    // Beyond the reach of the bias adjustment: a signed zero, inexact.
+                    flags |= PE;
+                    set(s, 0);
+                    return;
+                }
             } else {
-                int shift = 1 - exp;
-                long nsig, nextra;
-                if (shift >= 128) {
-                    nsig = 0;
-                    nextra = 1;
-                } else if (shift >= 64) {
-                    long lost = shift == 64 ? extra : (sig << (128 - shift)) | extra;
-                    nextra = (shift == 64 ? sig : sig >>> (shift - 64)) | (lost != 0 ? 1 : 0);
-                    nsig = 0;
-                } else {
-                    nsig = sig >>> shift;
-                    nextra = (sig << (64 - shift)) | (extra != 0 ? 1 : 0);
-                }
-                roundTo(sign, nsig, nextra, prec, rm);
-                if (inexactLast && tiny) {
-                    flags |= UE;
-                }
-                set(s | (roundedSig < 0 ? 1 : 0), roundedSig);
+                denormalize(sign, exp, sig, extra, prec, rm, tiny);
                 return;
             }
         }
@@ -177,6 +166,12 @@ final class Float80 {
             if (!masked(OE)) {
                 flags |= OE;
                 exp -= BIAS_ADJUST;
+                if (exp >= 0x7FFF || (exp == 0x7FFE && carriesOut(sign, sig, extra, prec, rm))) {
+                    // Beyond the reach of the bias adjustment: an infinity whatever the rounding mode.
+                    flags |= PE | C1;
+                    set((sign ? 0x8000 : 0) | 0x7FFF, INT_BIT);
+                    return;
+                }
             }
             if (exp >= 0x7FFF || (exp == 0x7FFE && carriesOut(sign, sig, extra, prec, rm))) {
                 overflow(sign, prec, rm);
@@ -188,6 +183,27 @@ final class Float80 {
             exp++;
         }
         set(s | exp, roundedSig);
+    }
+
+    private void denormalize(boolean sign, int exp, long sig, long extra, int prec, int rm, boolean tiny) {
+        int shift = 1 - exp;
+        long nsig, nextra;
+        if (shift >= 128) {
+            nsig = 0;
+            nextra = 1;
+        } else if (shift >= 64) {
+            long lost = shift == 64 ? extra : (sig << (128 - shift)) | extra;
+            nextra = (shift == 64 ? sig : sig >>> (shift - 64)) | (lost != 0 ? 1 : 0);
+            nsig = 0;
+        } else {
+            nsig = sig >>> shift;
+            nextra = (sig << (64 - shift)) | (extra != 0 ? 1 : 0);
+        }
+        roundTo(sign, nsig, nextra, prec, rm);
+        if (inexactLast && tiny) {
+            flags |= UE;
+        }
+        set((sign ? 0x8000 : 0) | (roundedSig < 0 ? 1 : 0), roundedSig);
     }
 
     private void overflow(boolean sign, int prec, int rm) {
@@ -771,7 +787,8 @@ final class Float80 {
             eb = 1 - n;
         }
         if (eb > 0x400E) {
-            roundPack(sa, sb ? -0x3FFF : 0x7FFF, asig, 0, 64);
+            // |scale| >= 2^16: far beyond even the bias-adjusted range.
+            roundPack(sa, sb ? -0x10000 : 0x10000, asig, 0, 64);
             return;
         }
         if (eb < 0x3FFF) {
@@ -865,8 +882,10 @@ final class Float80 {
         remainderValid = true;
         if (eb == 0x7FFF) {
             if (ea == 0 && asig != 0) {
+                // A denormal comes back canonical (or bias-adjusted when UE is unmasked).
                 flags |= DE;
-                denormalCanonical(ase, asig);
+                int n = Long.numberOfLeadingZeros(asig);
+                normRoundPack(sa, 1 - n, asig << n, 0, 64);
                 return;
             }
             set(ase, asig);
@@ -937,15 +956,6 @@ final class Float80 {
             return;
         }
         normRoundPack(sign, exp, r.longValue(), 0, 64);
-    }
-
-    private void denormalCanonical(int ase, long asig) {
-        if (asig < 0) {
-            // pseudo-denormal: exponent 1
-            set((ase & 0x8000) | 1, asig);
-        } else {
-            set(ase, asig);
-        }
     }
 
     // ------------------------------------------------------------------ conversions in

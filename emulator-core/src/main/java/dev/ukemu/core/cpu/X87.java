@@ -49,7 +49,7 @@ final class X87 {
             case X87Op.FCMOV -> { lastInsn(c, i); fcmov(c, i); }
             case X87Op.FLD_STI -> { lastInsn(c, i); fldReg(c, i.rm); }
             case X87Op.FLD_CONST -> { lastInsn(c, i); X87Trans.loadConstant(c, i.sub); }
-            case X87Op.FST_STI -> { lastInsn(c, i); fstReg(c, i.rm, i.sub == 1); }
+            case X87Op.FST_STI -> { lastInsn(c, i); fstReg(c, i.rm, i.sub != 0, i.sub == 2); }
             case X87Op.FSQRT, X87Op.FRNDINT -> { lastInsn(c, i); unary(c, op); }
             case X87Op.FSCALE -> { lastInsn(c, i); fscale(c); }
             case X87Op.FXTRACT -> { lastInsn(c, i); fxtract(c); }
@@ -545,9 +545,14 @@ final class X87 {
         push(s, se(s, st), sig(s, st));
     }
 
-    private static void fstReg(Cpu c, int st, boolean popAfter) {
+    /** FST/FSTP ST(i); sub 2 is D9 D8+i, which pops an empty ST0 without a stack fault (as the host does). */
+    private static void fstReg(Cpu c, int st, boolean popAfter, boolean noCheck) {
         X87State s = c.fpu;
         s.status &= ~SW_C1;
+        if (noCheck && empty(s, 0)) {
+            pop(s);
+            return;
+        }
         if (empty(s, 0)) {
             underflow(s, st, popAfter);
             return;
@@ -596,7 +601,7 @@ final class X87 {
         s.status &= ~SW_C1;
         if (empty(s, 0)) {
             underflow(s, 0, false);
-            if (masked(s, Float80.IE) && empty(s, 7)) {
+            if (masked(s, Float80.IE)) {
                 push(s, Float80.INDEF_SE, Float80.INDEF_SIG);
             }
             return;

@@ -85,7 +85,10 @@ final class X87Decoder {
             case 0xDD -> switch (r) {
                 case 0 -> X87Op.FFREE;
                 case 1 -> X87Op.FXCH;
-                case 2 -> X87Op.FST_STI;
+                case 2 -> {
+                    i.sub = 0;
+                    yield X87Op.FST_STI;
+                }
                 case 3 -> pop(i, X87Op.FST_STI);
                 case 4 -> compare(i, X87Op.FUCOM_STI, 0);
                 case 5 -> compare(i, X87Op.FUCOM_STI, 1);
@@ -148,7 +151,10 @@ final class X87Decoder {
             case 0 -> X87Op.FLD_STI;
             case 1 -> X87Op.FXCH;
             case 2 -> k == 0 ? X87Op.FNOP : Op.UD;
-            case 3 -> pop(i, X87Op.FST_STI);
+            case 3 -> {
+                i.sub = 2; // FSTP1: pops an empty ST0 silently
+                yield X87Op.FST_STI;
+            }
             case 4 -> switch (k) {
                 case 0 -> X87Op.FCHS;
                 case 1 -> X87Op.FABS;

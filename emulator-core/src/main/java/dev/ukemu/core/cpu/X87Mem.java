@@ -44,7 +44,8 @@ final class X87Mem {
             X87.overflow(s);
             return;
         }
-        if (X87.raise(s, u.flags, false)) {
+        // An unmasked DE does not stop a load (the converted value is pushed); IE does.
+        if (X87.raise(s, u.flags, false) || X87.blocking(s, u.flags, false) == Float80.DE) {
             X87.push(s, u.se, u.sig);
         }
     }

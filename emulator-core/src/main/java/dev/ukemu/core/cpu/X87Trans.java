@@ -197,7 +197,10 @@ final class X87Trans {
             BigDecimal base = (phase & 1) == 0 ? sinSeries(r) : cosSeries(r);
             v = phase >= 2 ? base.negate() : base;
         }
-        round(u, v, (se & 0x8000) != 0 && fn != 1 && v.signum() == 0);
+        // For a tiny reduced argument the series keeps only its first term: sin and cos then lie
+        // just inside it in magnitude, tan (even quadrant) just outside.
+        int tail = fn == 2 && (q & 1) == 0 ? 1 : -1;
+        round(u, v, (se & 0x8000) != 0 && fn != 1 && v.signum() == 0, tail);
     }
 
     static BigDecimal sinSeries(BigDecimal r) {
@@ -248,12 +251,31 @@ final class X87Trans {
                 if ((se & 0x7FFF) == 0) {
                     u.flags |= Float80.DE;
                 }
-                round(u, expm1(toBig(se, sig).multiply(LN2, MC)), false);
+                f2xm1Finite(u, se, sig);
             }
         }
         if (X87.raise(s, u.flags, false)) {
             X87.writeResult(s, 0);
         }
+    }
+
+    private static void f2xm1Finite(Float80 u, int se, long sig) {
+        if ((se & 0x7FFF) == 0x3FFF && sig == Float80.INT_BIT) {
+            // 2^1 - 1 = 1 and 2^-1 - 1 = -1/2 exactly
+            u.se = (se & 0x8000) != 0 ? 0xBFFE : 0x3FFF;
+            u.sig = Float80.INT_BIT;
+            return;
+        }
+        if ((se & 0x7FFF) > 0x3FFF + 14) {
+            // Outside the architectural domain |x| <= 1 (undefined there): saturate cheaply.
+            u.se = (se & 0x8000) != 0 ? 0xBFFF : 0x7FFF;
+            u.sig = Float80.INT_BIT;
+            u.flags |= Float80.PE;
+            return;
+        }
+        // 2^x - 1 = x ln2 (1 + x ln2 / 2 + ...): just above x ln2 algebraically.
+        BigDecimal z = toBig(se, sig).multiply(LN2, MC);
+        round(u, expm1(z), false, z.signum());
     }
 
     /** e^z - 1 with relative precision for small z: halve z eight times, then square back. */
@@ -269,7 +291,7 @@ final class X87Trans {
             }
         }
         for (int k = 0; k < halvings; k++) {
-            sum = sum.multiply(sum.add(TWO), MC); // expm1(2w) = expm1(w) (expm1(w) + 2)
+            sum = sum.multiply(sum.add(TWO, MC), MC); // expm1(2w) = expm1(w) (expm1(w) + 2)
         }
         return sum;
     }
@@ -322,8 +344,13 @@ final class X87Trans {
         return (se & 0x8000) != 0 ? v.negate() : v;
     }
 
-    /** Rounds a non-zero value (or ±0 when zero) to the 64-bit significand per RC, with PE, C1, OE, UE. */
-    static void round(Float80 u, BigDecimal v, boolean negZero) {
+    /**
+     * Rounds a non-zero value (or ±0 when zero) to the 64-bit significand per RC, with PE, C1, OE,
+     * UE. {@code tail} tells on which side of {@code v} the true value lies when {@code v} came out
+     * exact only because the working precision dropped a tiny correction term: +1 larger in
+     * magnitude, -1 smaller, 0 exact.
+     */
+    static void round(Float80 u, BigDecimal v, boolean negZero, int tail) {
         int sgn = v.signum();
         if (sgn == 0) {
             u.se = negZero ? 0x8000 : 0;
@@ -344,6 +371,16 @@ final class X87Trans {
         }
         BigInteger n = scaled.toBigInteger();
         boolean sticky = scaled.compareTo(new BigDecimal(n)) != 0;
+        if (!sticky && tail != 0) {
+            sticky = true;
+            if (tail < 0) {
+                n = n.subtract(BigInteger.ONE);
+                if (n.bitLength() < 128) {
+                    n = n.shiftLeft(1).or(BigInteger.ONE);
+                    e--;
+                }
+            }
+        }
         long hi = n.shiftRight(64).longValue();
         long lo = n.longValue() | (sticky ? 1 : 0);
         u.roundPack(sgn < 0, e + 0x3FFF, hi, lo, 64);

@@ -67,7 +67,8 @@ final class X87TransLog {
                 r = pi.subtract(r, MC);
             }
         }
-        X87Trans.round(u, ys ? r.negate() : r, false);
+        // atan(t) = t - t^3/3 + ...: just inside t in magnitude when only the first term survives.
+        X87Trans.round(u, ys ? r.negate() : r, false, -1);
     }
 
     /** atan(t) for t > 0. */
@@ -78,7 +79,7 @@ final class X87TransLog {
         }
         // atan(t) = 2 atan(t / (1 + sqrt(1 + t^2))), twice: t <= tan(pi/16) ~ 0.2.
         for (int k = 0; k < 2; k++) {
-            t = t.divide(BigDecimal.ONE.add(BigDecimal.ONE.add(t.multiply(t, MC)).sqrt(MC)), MC);
+            t = t.divide(BigDecimal.ONE.add(BigDecimal.ONE.add(t.multiply(t, MC), MC).sqrt(MC), MC), MC);
         }
         BigDecimal t2 = t.multiply(t, MC);
         BigDecimal pow = t, sum = t;
@@ -124,7 +125,7 @@ final class X87TransLog {
             m = m.divide(TWO);
             k++;
         }
-        BigDecimal lnm = twoAtanh(m.subtract(BigDecimal.ONE).divide(m.add(BigDecimal.ONE), MC));
+        BigDecimal lnm = twoAtanh(m.subtract(BigDecimal.ONE).divide(m.add(BigDecimal.ONE, MC), MC));
         return BigDecimal.valueOf(k).add(lnm.divide(X87Trans.LN2, MC), MC);
     }
 
@@ -148,6 +149,7 @@ final class X87TransLog {
             return;
         }
         boolean xIsOne = (xse & 0x7FFF) == 0x3FFF && xsig == Float80.INT_BIT;
+        denormals(u, yse, ysig, xse, xsig);
         if (xInf) {
             if (ysig == 0) {
                 invalid(u);
@@ -165,7 +167,6 @@ final class X87TransLog {
             }
             return;
         }
-        denormals(u, yse, ysig, xse, xsig);
         if (ysig == 0 || xIsOne) {
             setZero(u, ys != xBelowOne);
             return;
@@ -185,7 +186,7 @@ final class X87TransLog {
             return;
         }
         BigDecimal r = X87Trans.toBig(yse, ysig).multiply(log2(xse, xsig), MC);
-        X87Trans.round(u, r, false);
+        X87Trans.round(u, r, false, 0);
     }
 
     /** y × log2(x + 1) for |x| < 1 - sqrt(2)/2. */
@@ -223,8 +224,8 @@ final class X87TransLog {
             invalid(u);
             return;
         }
-        BigDecimal ln = twoAtanh(x.divide(TWO.add(x), MC));
+        BigDecimal ln = twoAtanh(x.divide(TWO.add(x, MC), MC));
         BigDecimal r = X87Trans.toBig(yse, ysig).multiply(ln.divide(X87Trans.LN2, MC), MC);
-        X87Trans.round(u, r, false);
+        X87Trans.round(u, r, false, 0);
     }
 }
