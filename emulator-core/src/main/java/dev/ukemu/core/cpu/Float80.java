@@ -531,26 +531,61 @@ final class Float80 {
             bsig <<= n;
             eb = 1 - n;
         }
-        // q = (asig << 128) / bsig: at least 65 significant bits, plus a sticky remainder bit.
+        // q = asig × 2^128 / bsig in 64-bit steps: a leading bit when asig >= bsig, then two words.
         int ez = ea - eb + 0x3FFF;
-        BigInteger[] qr = unsigned(asig).shiftLeft(128).divideAndRemainder(unsigned(bsig));
-        BigInteger q = qr[0];
+        boolean top = Long.compareUnsigned(asig, bsig) >= 0;
+        long r = top ? asig - bsig : asig;
+        long q1 = divideWide(r, 0, bsig);
+        long q0 = divideWide(remainderWide, 0, bsig);
+        long sticky = remainderWide != 0 ? 1 : 0;
         long hi, lo;
-        if (q.bitLength() > 128) {
-            // asig >= bsig: 129-bit quotient
-            boolean lost = q.testBit(0);
-            q = q.shiftRight(1);
-            hi = q.shiftRight(64).longValue();
-            lo = q.longValue() | (lost ? 1 : 0);
+        if (top) {
+            hi = INT_BIT | (q1 >>> 1);
+            lo = (q1 << 63) | (q0 >>> 1) | (q0 & 1) | sticky;
         } else {
             ez--;
-            hi = q.shiftRight(64).longValue();
-            lo = q.longValue();
-        }
-        if (qr[1].signum() != 0) {
-            lo |= 1;
+            hi = q1;
+            lo = q0 | sticky;
         }
         roundPack(sign, ez, hi, lo, precision());
+    }
+
+    /** Remainder of the last {@link #divideWide}. */
+    private long remainderWide;
+
+    /**
+     * Unsigned (u1:u0) / v for u1 < v (Hacker's Delight, divlu): the 64-bit quotient, the
+     * remainder in {@link #remainderWide}.
+     */
+    long divideWide(long u1, long u0, long v) {
+        final long b = 1L << 32;
+        int s = Long.numberOfLeadingZeros(v);
+        v <<= s;
+        long vn1 = v >>> 32, vn0 = v & 0xFFFFFFFFL;
+        long un32 = s == 0 ? u1 : (u1 << s) | (u0 >>> (64 - s));
+        long un10 = u0 << s;
+        long un1 = un10 >>> 32, un0 = un10 & 0xFFFFFFFFL;
+        long q1 = Long.divideUnsigned(un32, vn1);
+        long rhat = Long.remainderUnsigned(un32, vn1);
+        while (q1 >= b || Long.compareUnsigned(q1 * vn0, (rhat << 32) + un1) > 0) {
+            q1--;
+            rhat += vn1;
+            if (rhat >= b) {
+                break;
+            }
+        }
+        long un21 = (un32 << 32) + un1 - q1 * v;
+        long q0 = Long.divideUnsigned(un21, vn1);
+        rhat = Long.remainderUnsigned(un21, vn1);
+        while (q0 >= b || Long.compareUnsigned(q0 * vn0, (rhat << 32) + un0) > 0) {
+            q0--;
+            rhat += vn1;
+            if (rhat >= b) {
+                break;
+            }
+        }
+        remainderWide = ((un21 << 32) + un0 - q0 * v) >>> s;
+        return (q1 << 32) + q0;
     }
 
     static BigInteger unsigned(long v) {

@@ -35,7 +35,7 @@ final class StateSave {
             case FXRSTOR -> fxrstor(c, i);
             case LDMXCSR -> ldmxcsr(c, i);
             case STMXCSR -> stmxcsr(c, i);
-            case XSAVE, XSAVEOPT -> xsave(c, i);
+            case XSAVE, XSAVEOPT -> xsave(c, i, i.op == XSAVEOPT);
             case XRSTOR -> xrstor(c, i);
             default -> Sys.unimplemented(c, i);
         }
@@ -137,8 +137,9 @@ final class StateSave {
         long ip, dp;
         int cs = 0, ds = 0;
         if (wide) {
-            ip = c.read64(a + 8);
-            dp = c.read64(a + 16);
+            // 48-bit linear addresses: the pointers are kept canonical.
+            ip = c.read64(a + 8) << 16 >> 16;
+            dp = c.read64(a + 16) << 16 >> 16;
         } else {
             ip = c.read32(a + 8);
             cs = c.read16(a + 12);
@@ -165,6 +166,7 @@ final class StateSave {
             s.signExp[p] = e[k];
         }
         s.setAbridgedTag(ftw);
+        X87Env.updateSummary(s); // ES and B follow the unmasked flags, as after FLDENV
     }
 
     static int readMxcsr(Cpu c, long a) {
@@ -239,23 +241,27 @@ final class StateSave {
         return mask & c.xcr0;
     }
 
-    private static void xsave(Cpu c, Insn i) {
+    private static void xsave(Cpu c, Insn i, boolean opt) {
         checkXsave(c);
         long a = aligned(c, i, 64);
         long rfbm = rfbm(c);
         long bv = c.read64(a + XSTATE_BV);
         c.write8(a, c.read8(a));
         boolean wide = i.size == 8;
-        if ((rfbm & 1) != 0) {
+        // XSAVEOPT's init optimization: a component in its initial configuration is recorded in
+        // XSTATE_BV only and its area left as it was (XRSTOR ignores it). XSAVE writes them all.
+        long used = inUse(c) & rfbm;
+        long write = opt ? used : rfbm;
+        if ((write & 1) != 0) {
             saveX87(c, a, wide);
         }
         if ((rfbm & 6) != 0) {
             saveMxcsr(c, a);
         }
-        if ((rfbm & 2) != 0) {
+        if ((write & 2) != 0) {
             saveXmm(c, a);
         }
-        c.write64(a + XSTATE_BV, (bv & ~rfbm) | (inUse(c) & rfbm));
+        c.write64(a + XSTATE_BV, (bv & ~rfbm) | used);
     }
 
     private static void xrstor(Cpu c, Insn i) {

@@ -37,6 +37,7 @@ final class X87Env {
             case X87Op.FNSTENV -> {
                 storeEnv(c, i);
                 s.control |= 0x3F;
+                updateSummary(s);
             }
             case X87Op.FRSTOR -> restore(c, i);
             case X87Op.FNSAVE -> save(c, i);

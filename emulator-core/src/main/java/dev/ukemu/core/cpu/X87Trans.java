@@ -358,16 +358,21 @@ final class X87Trans {
             return;
         }
         BigDecimal a = v.abs();
-        // e = floor(log2 a): estimate from the decimal exponent, then correct.
-        int e = (int) Math.floor((a.precision() - a.scale() - 1) * 3.321928094887362);
-        BigDecimal scaled;
-        for (;;) {
-            scaled = scale2(a, 127 - e);
+        // e = floor(log2 a), estimated from the unscaled value and the decimal scale, then corrected.
+        int e = (int) Math.floor(a.unscaledValue().bitLength() - 1 - a.scale() * 3.321928094887362);
+        if (e + 0x3FFF < -Float80.BIAS_ADJUST - 200 || e + 0x3FFF > 0x7FFF + Float80.BIAS_ADJUST + 200) {
+            // Far outside even the bias-adjusted range: no need for the digits.
+            u.roundPack(sgn < 0, e + 0x3FFF, Float80.INT_BIT, 1, 64);
+            return;
+        }
+        BigDecimal scaled = scale2(a, 127 - e);
+        for (int k = 0; k < 8; k++) {
             int bits = scaled.toBigInteger().bitLength();
             if (bits == 128) {
                 break;
             }
             e += bits - 128;
+            scaled = scale2(a, 127 - e);
         }
         BigInteger n = scaled.toBigInteger();
         boolean sticky = scaled.compareTo(new BigDecimal(n)) != 0;
