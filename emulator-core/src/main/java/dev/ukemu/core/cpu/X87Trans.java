@@ -68,7 +68,7 @@ final class X87Trans {
             case X87Op.FSINCOS, X87Op.FPTAN -> twoResults(c, op == X87Op.FPTAN);
             case X87Op.F2XM1 -> f2xm1(c);
             case X87Op.FPATAN, X87Op.FYL2X, X87Op.FYL2XP1 -> binary(c, op);
-            default -> Sys.unimplemented(c, null);
+            default -> throw new IllegalStateException("not a transcendental x87 op: " + op);
         }
     }
 
@@ -179,6 +179,15 @@ final class X87Trans {
         if ((se & 0x7FFF) == 0) {
             u.flags |= Float80.DE;
         }
+        if ((se & 0x7FFF) < 0x3FFF - 40) {
+            // |x| < 2^-40: sin x and tan x are x just inside and outside, cos x is just below 1.
+            if (fn == 1) {
+                nudge(u, 0x3FFF, Float80.INT_BIT, -1);
+            } else {
+                nudge(u, se, sig, fn == 2 ? 1 : -1);
+            }
+            return;
+        }
         BigDecimal x = toBig(se, sig);
         BigDecimal half = PI66.divide(TWO);
         BigInteger k = BigInteger.ZERO;
@@ -201,6 +210,24 @@ final class X87Trans {
         // just inside it in magnitude, tan (even quadrant) just outside.
         int tail = fn == 2 && (q & 1) == 0 ? 1 : -1;
         round(u, v, (se & 0x8000) != 0 && fn != 1 && v.signum() == 0, tail);
+    }
+
+    /** Rounds a value just above ({@code dir} > 0) or just below (< 0) |x| in magnitude; x finite, non-zero. */
+    static void nudge(Float80 u, int se, long sig, int dir) {
+        int e = se & 0x7FFF;
+        if (e == 0) {
+            int n = Long.numberOfLeadingZeros(sig);
+            sig <<= n;
+            e = 1 - n;
+        }
+        boolean negative = (se & 0x8000) != 0;
+        if (dir > 0) {
+            u.roundPack(negative, e, sig, 1, 64);
+        } else if (sig == Float80.INT_BIT) {
+            u.roundPack(negative, e - 1, -1L, -1L, 64);
+        } else {
+            u.roundPack(negative, e, sig - 1, -1L, 64);
+        }
     }
 
     static BigDecimal sinSeries(BigDecimal r) {
@@ -365,17 +392,13 @@ final class X87Trans {
             u.roundPack(sgn < 0, e + 0x3FFF, Float80.INT_BIT, 1, 64);
             return;
         }
-        BigDecimal scaled = scale2(a, 127 - e);
-        for (int k = 0; k < 8; k++) {
-            int bits = scaled.toBigInteger().bitLength();
-            if (bits == 128) {
-                break;
-            }
-            e += bits - 128;
-            scaled = scale2(a, 127 - e);
+        BigInteger[] qr = scaleExactly(a, 127 - e);
+        for (int k = 0; k < 4 && qr[0].bitLength() != 128; k++) {
+            e += qr[0].bitLength() - 128;
+            qr = scaleExactly(a, 127 - e);
         }
-        BigInteger n = scaled.toBigInteger();
-        boolean sticky = scaled.compareTo(new BigDecimal(n)) != 0;
+        BigInteger n = qr[0];
+        boolean sticky = qr[1].signum() != 0;
         if (!sticky && tail != 0) {
             sticky = true;
             if (tail < 0) {
@@ -391,11 +414,21 @@ final class X87Trans {
         u.roundPack(sgn < 0, e + 0x3FFF, hi, lo, 64);
     }
 
-    private static BigDecimal scale2(BigDecimal a, int n) {
-        if (n >= 0) {
-            return n <= 400 ? a.multiply(new BigDecimal(BigInteger.ONE.shiftLeft(n)))
-                    : a.multiply(TWO.pow(n, MC), MC);
+    /** floor(a × 2^s) and the remainder, exactly. */
+    private static BigInteger[] scaleExactly(BigDecimal a, int s) {
+        BigInteger num = a.unscaledValue();
+        BigInteger den = BigInteger.ONE;
+        int scale = a.scale();
+        if (scale > 0) {
+            den = BigInteger.TEN.pow(scale);
+        } else if (scale < 0) {
+            num = num.multiply(BigInteger.TEN.pow(-scale));
         }
-        return a.divide(TWO.pow(-n, MC), MC);
+        if (s >= 0) {
+            num = num.shiftLeft(s);
+        } else {
+            den = den.shiftLeft(-s);
+        }
+        return num.divideAndRemainder(den);
     }
 }

@@ -61,6 +61,18 @@ final class X87TransLog {
         } else if (xsig == 0) {
             r = pi.divide(TWO, MC);
         } else {
+            if (!xs && (yse & 0x7FFF) != 0 && (xse & 0x7FFF) - (yse & 0x7FFF) > 66) {
+                // t = y/x < 2^-66: atan(t) = t (1 - t^2/3 ...) with a correction below any rounding
+                // distance of the quotient, so t rounds like atan(t), nudged inward when exact.
+                int saved = u.control;
+                u.control |= 0x300;
+                u.div(yse, ysig, xse, xsig);
+                u.control = saved;
+                if ((u.flags & Float80.PE) == 0) {
+                    X87Trans.nudge(u, u.se, u.sig, -1);
+                }
+                return;
+            }
             BigDecimal t = X87Trans.toBig(yse & 0x7FFF, ysig).divide(X87Trans.toBig(xse & 0x7FFF, xsig), MC);
             r = atan(t);
             if (xs) {
@@ -171,18 +183,16 @@ final class X87TransLog {
             setZero(u, ys != xBelowOne);
             return;
         }
-        if (xsig == Float80.INT_BIT || ((xse & 0x7FFF) == 0 && Long.bitCount(xsig) == 1)) {
-            // Power of two: log2 is an exact integer, so the product rounds once.
-            int e = (xse & 0x7FFF) == 0 ? 1 - Long.numberOfLeadingZeros(xsig) - 0x3FFF + 63 - 63
-                    : (xse & 0x7FFF) - 0x3FFF;
-            if ((xse & 0x7FFF) == 0) {
-                e = -0x3FFE - Long.numberOfLeadingZeros(xsig);
-            }
+        if (Long.bitCount(xsig) == 1 && (xsig < 0 || (xse & 0x7FFF) == 0)) {
+            // Power of two: log2 is an exact integer, so the product rounds once. The hardware
+            // still reports PE, as for any logarithm.
+            int e = (xse & 0x7FFF) == 0 ? -0x3FFE - Long.numberOfLeadingZeros(xsig) : (xse & 0x7FFF) - 0x3FFF;
             int saved = u.control;
             u.control |= 0x300;
             u.fromInt(e);
             u.mul(yse, ysig, u.se, u.sig);
             u.control = saved;
+            u.flags |= Float80.PE;
             return;
         }
         BigDecimal r = X87Trans.toBig(yse, ysig).multiply(log2(xse, xsig), MC);
