@@ -191,10 +191,10 @@ class CliIT {
 
     @Test
     void unimplementedInstructionIsOneLineWithItsBytes(@TempDir Path dir) throws Exception {
-        Path k = flatKernel(dir, "fld1.bin", 0x90, 0xD9, 0xE8); // nop; fld1
+        Path k = flatKernel(dir, "vzeroupper.bin", 0x90, 0xC5, 0xF8, 0x77); // nop; vzeroupper (no AVX)
         Result r = ukemu(k.toString());
         assertEquals(ExitStatus.EXIT_GUEST_FAILURE, r.code(), r.err());
-        assertEquals("ukemu: vCPU 0: unimplemented instruction at RIP=0x100021 in 32-bit protected mode: d9 e8 (#UD, vector 6)",
+        assertEquals("ukemu: vCPU 0: unimplemented instruction at RIP=0x100021 in 32-bit protected mode: c5 f8 (#UD, vector 6)",
                 r.err().strip());
     }
 

@@ -52,6 +52,7 @@ public final class CpuidModel {
 
     /** Everything ukemu implements today; {@code --cpu max} announces exactly this. */
     private static final int[] IMPLEMENTED = {
+        F_FPU, F_FXSR, F_XSAVE,
         F_DE, F_PSE, F_TSC, F_MSR, F_PAE, F_CX8, F_PGE, F_CMOV, F_PAT, F_PSE36, F_CLFLUSH,
         F_MMX, F_SSE, F_SSE2, F_SSE3, F_SSSE3, F_SSE41, F_SSE42,
         F_APIC, F_CX16, F_X2APIC, F_TSC_DEADLINE, F_MOVBE, F_POPCNT, F_RDRAND, F_HYPERVISOR,
@@ -279,12 +280,16 @@ public final class CpuidModel {
             }
             case 0xD -> {
                 if (has(F_XSAVE)) {
+                    // Standard-form sizes: 512-byte legacy region + 64-byte header, then AVX at 576.
                     if (sub == 0) {
                         r[0] = (int) xcr0Supported();
-                        r[1] = 576;
+                        r[1] = 576 + ((c.xcr0 & 4) != 0 ? 256 : 0);
                         r[2] = 576 + (has(F_AVX) ? 256 : 0);
                     } else if (sub == 1) {
                         r[0] = 1; // XSAVEOPT
+                    } else if (sub == 2 && has(F_AVX)) {
+                        r[0] = 256;
+                        r[1] = 576;
                     }
                 }
             }

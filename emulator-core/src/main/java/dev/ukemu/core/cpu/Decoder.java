@@ -151,8 +151,12 @@ final class Decoder {
 
     // ------------------------------------------------------------------ ModRM
 
+    /** The last ModRM byte read (the x87 opcode register FOP records it). */
+    int lastModrm;
+
     void modrm(Insn i) {
         int m = next();
+        lastModrm = m;
         int mod = m >> 6;
         i.reg = ((m >> 3) & 7) | ((rex & 4) << 1);
         i.sub = (m >> 3) & 7;
@@ -361,7 +365,7 @@ final class Decoder {
             case 0x9A -> {
                 if (!no64(i)) { i.op = Op.CALLF; i.imm = immOfSize(i.size); i.imm2 = imm16(); }
             }
-            case 0x9B -> i.op = Op.NOP; // FWAIT: no pending x87 exceptions to report
+            case 0x9B -> i.op = X87Op.FWAIT;
             case 0x9C -> { stackSize(i); i.op = Op.PUSHF; }
             case 0x9D -> { stackSize(i); i.op = Op.POPF; }
             case 0x9E -> i.op = Op.SAHF;

@@ -21,6 +21,52 @@ public final class X87State {
     public long lastIp, lastDp;
     public int lastCs, lastDs;
 
+    /** The arithmetic unit; its control word mirrors {@link #control} while an instruction runs. */
+    final Float80 alu = new Float80();
+
+    /** FSW with TOP. */
+    public int statusWord() {
+        return (status & ~0x3800) | (top << 11);
+    }
+
+    /** Tag of a value: 0 valid, 1 zero, 2 special (NaN, infinity, denormal, unsupported). */
+    static int tagOf(int se, long sig) {
+        int e = se & 0x7FFF;
+        if (e == 0) {
+            return sig == 0 ? 1 : 2;
+        }
+        return e == 0x7FFF || sig >= 0 ? 2 : 0;
+    }
+
+    /** Abridged tag (FXSAVE): bit i set when physical register i is not empty. */
+    public int abridgedTag() {
+        int t = 0;
+        for (int r = 0; r < 8; r++) {
+            if (((tag >> (2 * r)) & 3) != 3) {
+                t |= 1 << r;
+            }
+        }
+        return t;
+    }
+
+    /** The full tag word with the tags of non-empty registers recomputed from their contents. */
+    public int fullTag() {
+        int t = 0;
+        for (int r = 0; r < 8; r++) {
+            int old = (tag >> (2 * r)) & 3;
+            t |= (old == 3 ? 3 : tagOf(signExp[r], mantissa[r])) << (2 * r);
+        }
+        return t;
+    }
+
+    /** Loads an abridged tag: registers marked valid get the tag of their contents. */
+    public void setAbridgedTag(int t) {
+        tag = 0;
+        for (int r = 0; r < 8; r++) {
+            tag |= ((t >> r & 1) != 0 ? tagOf(signExp[r], mantissa[r]) : 3) << (2 * r);
+        }
+    }
+
     public void reset() {
         control = 0x037F;
         status = 0;
@@ -29,5 +75,7 @@ public final class X87State {
         lastOpcode = 0;
         lastIp = lastDp = 0;
         lastCs = lastDs = 0;
+        java.util.Arrays.fill(mantissa, 0);
+        java.util.Arrays.fill(signExp, 0);
     }
 }

@@ -146,10 +146,10 @@ class PagingAndFaultTest {
     @Test
     void unimplementedInstructionStopsWithItsBytes() {
         try (CpuTestRig rig = new CpuTestRig()) {
-            rig.code(0x90, 0xD9, 0xE8); // nop; fld1 (x87 is not implemented yet)
+            rig.code(0x90, 0xC5, 0xF8, 0x77); // nop; vzeroupper (AVX is not implemented)
             GuestStop stop = assertThrows(GuestStop.class, () -> rig.run());
             assertEquals(GuestStop.Kind.UNIMPLEMENTED, stop.kind);
-            assertTrue(stop.getMessage().contains("RIP=0x100001 in 64-bit mode: d9 e8 (#UD, vector 6)"), stop.getMessage());
+            assertTrue(stop.getMessage().contains("RIP=0x100001 in 64-bit mode: c5 (#UD, vector 6)"), stop.getMessage());
         }
     }
 }
