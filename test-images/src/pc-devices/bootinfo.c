@@ -160,6 +160,20 @@ void boot_info_report(uint32_t mbi_addr)
 			}
 			p += e->size + 4;
 		}
+		/*
+		 * The firmware keeps the top of low RAM for itself and reports it reserved
+		 * (SeaBIOS: 128 KiB); it is still RAM to CMOS and fw_cfg.
+		 */
+		for (p = mbi->mmap_addr; p < end; p += ((const struct mb_mmap *)p)->size + 4) {
+			const struct mb_mmap *e = (const struct mb_mmap *)p;
+			if (e->type != 1 && e->addr == ram_end_below_4g && e->len <= 0x100000) {
+				ram_total += e->len;
+				ram_end_below_4g += e->len;
+				kprintf("memory map: %lu KiB reserved by the firmware at the top of low RAM\n",
+					(unsigned long)(e->len >> 10));
+				break;
+			}
+		}
 		/* QEMU's RAM size counts the first MiB whole (low RAM, VGA hole, BIOS) */
 		ram_total += MIB;
 		kprintf("memory map: %lu KiB of RAM (first MiB counted whole)\n", ram_total >> 10);

@@ -27,6 +27,12 @@ public record MemoryLayout(long ramSize, long belowFourG, long aboveFourG) {
     public static final long FOUR_G = 0x1_0000_0000L;
     /** I/O APIC and local APIC MMIO windows. */
     public static final long IOAPIC_BASE = 0xFEC00000L, LAPIC_BASE = 0xFEE00000L;
+    /**
+     * SeaBIOS keeps the top 128 KiB of low RAM for its tables and reports it reserved; QEMU
+     * guests see that map. Unikraft 0.17's region coalescing even depends on a reserved entry
+     * right after the last RAM page (it trims an over-long free region against it).
+     */
+    public static final long FIRMWARE_TOP_RESERVED = 128 * KIB;
     /** The smallest machine that can hold a kernel at 1 MiB and its boot data. */
     public static final long MIN_RAM = 2 * MIB;
     /** The largest RAM ukemu accepts (also bounded by host memory: pages are reserved lazily). */
@@ -90,7 +96,8 @@ public record MemoryLayout(long ramSize, long belowFourG, long aboveFourG) {
         map.add(new Region(EBDA_START, CONVENTIONAL_END - EBDA_START, Region.RESERVED));
         map.add(new Region(BIOS_START, BIOS_END - BIOS_START, Region.RESERVED));
         if (belowFourG > HIGH_MEMORY) {
-            map.add(new Region(HIGH_MEMORY, belowFourG - HIGH_MEMORY, Region.RAM));
+            map.add(new Region(HIGH_MEMORY, usableBelowFourG() - HIGH_MEMORY, Region.RAM));
+            map.add(new Region(usableBelowFourG(), FIRMWARE_TOP_RESERVED, Region.RESERVED));
         }
         // QEMU reserves the top 256 KiB below 4 GiB for the BIOS flash mapping.
         map.add(new Region(0xFFFC0000L, 0x40000, Region.RESERVED));
@@ -105,9 +112,14 @@ public record MemoryLayout(long ramSize, long belowFourG, long aboveFourG) {
         return EBDA_START / KIB;
     }
 
-    /** Multiboot {@code mem_upper}: KiB of contiguous RAM from 1 MiB. */
+    /** Multiboot {@code mem_upper}: KiB of contiguous usable RAM from 1 MiB. */
     public long memUpperKib() {
-        return (belowFourG - HIGH_MEMORY) / KIB;
+        return (usableBelowFourG() - HIGH_MEMORY) / KIB;
+    }
+
+    /** End of the RAM below 4 GiB that the firmware map reports usable. */
+    public long usableBelowFourG() {
+        return belowFourG - FIRMWARE_TOP_RESERVED;
     }
 
     /**

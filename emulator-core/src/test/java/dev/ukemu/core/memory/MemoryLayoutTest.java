@@ -37,7 +37,7 @@ class MemoryLayoutTest {
         assertTrue(l.isRam(128 * MIB - 1));
         assertFalse(l.isRam(128 * MIB));
         assertEquals(639, l.memLowerKib());
-        assertEquals((128 * MIB - MemoryLayout.HIGH_MEMORY) / 1024, l.memUpperKib());
+        assertEquals((128 * MIB - 128 * 1024 - MemoryLayout.HIGH_MEMORY) / 1024, l.memUpperKib(), "as QEMU with SeaBIOS: 129920");
     }
 
     @Test
@@ -57,12 +57,15 @@ class MemoryLayoutTest {
         MemoryLayout l = MemoryLayout.of(4 * GIB);
         List<MemoryLayout.Region> map = l.firmwareMap();
         long ram = map.stream().filter(r -> r.type() == MemoryLayout.Region.RAM).mapToLong(MemoryLayout.Region::length).sum();
-        // All RAM but the EBDA and the VGA/ROM window between 640 KiB and 1 MiB is reported.
-        assertEquals(4 * GIB - (MemoryLayout.HIGH_MEMORY - MemoryLayout.EBDA_START), ram);
+        // All RAM but the EBDA, the VGA/ROM window between 640 KiB and 1 MiB and the firmware's
+        // top 128 KiB below the PCI hole is reported.
+        assertEquals(4 * GIB - (MemoryLayout.HIGH_MEMORY - MemoryLayout.EBDA_START) - MemoryLayout.FIRMWARE_TOP_RESERVED, ram);
         for (int k = 1; k < map.size(); k++) {
             assertTrue(map.get(k - 1).base() + map.get(k - 1).length() <= map.get(k).base(), "sorted, disjoint");
         }
         assertTrue(map.stream().anyMatch(r -> r.base() == MemoryLayout.BIOS_START && r.type() == MemoryLayout.Region.RESERVED));
+        assertTrue(map.stream().anyMatch(r -> r.base() == 3 * GIB - 128 * 1024 && r.length() == 128 * 1024
+                && r.type() == MemoryLayout.Region.RESERVED), "a reserved entry right after the last low RAM page");
     }
 
     @Test

@@ -209,7 +209,7 @@ class MultibootLoaderTest {
         assertEquals(MultibootInfo.INFO_ADDRESS, mbi);
         assertEquals(0x24D, u32(mem, mbi)); // MEM | CMDLINE | MODS | MMAP | BOOT_LOADER_NAME
         assertEquals(639, u32(mem, mbi + 4)); // KiB below the EBDA
-        assertEquals(63 * 1024, u32(mem, mbi + 8)); // KiB from 1 MiB to the top of RAM
+        assertEquals(63 * 1024 - 128, u32(mem, mbi + 8)); // KiB from 1 MiB to the firmware-reserved top 128 KiB
         assertEquals(0, u32(mem, mbi + 12), "no boot device");
         assertEquals(kernel + " console=ttyS0 -- arg", cString(mem, u32(mem, mbi + 16)));
         assertEquals("ukemu", cString(mem, u32(mem, mbi + 64)));
@@ -245,7 +245,9 @@ class MultibootLoaderTest {
             assertEquals(map.get(i).type(), u32(mem, e + 20));
         }
         assertEquals(0x100000, mem.readLong(0x9000 + 24 * 3 + 4), "RAM from 1 MiB");
-        assertEquals(63 * MIB, mem.readLong(0x9000 + 24 * 3 + 12));
+        assertEquals(63 * MIB - 128 * 1024, mem.readLong(0x9000 + 24 * 3 + 12));
+        assertEquals(64 * MIB - 128 * 1024, mem.readLong(0x9000 + 24 * 4 + 4), "then the firmware-reserved top, as QEMU shows it");
+        assertEquals(2, u32(mem, 0x9000 + 24 * 4 + 20));
 
         // everything the loader wrote is RAM below 4 GiB, and nothing overlaps
         long previousEnd = 0;
