@@ -5,16 +5,16 @@
 #include "smp.h"
 
 #ifndef ITER_XADD
-#define ITER_XADD	500000		/* lock xadd per CPU */
+#define ITER_XADD	1000000		/* lock xadd per CPU */
 #endif
 #ifndef ITER_CAS
-#define ITER_CAS	250000		/* successful lock cmpxchg per CPU */
+#define ITER_CAS	1000000		/* successful lock cmpxchg per CPU */
 #endif
 #ifndef ITER_LOCK
 #define ITER_LOCK	100000		/* spinlock-protected increments per CPU */
 #endif
 #ifndef ITER_SPLIT
-#define ITER_SPLIT	50000		/* lock add/inc on each misaligned or page-split counter per CPU */
+#define ITER_SPLIT	100000		/* lock add/inc on each misaligned or page-split counter per CPU */
 #endif
 
 static struct {

@@ -190,9 +190,49 @@ static void tsc_deadline(void)
 		  r.at >= r.deadline ? tsc_to_us(r.at - r.deadline) : 0, attempt);
 }
 
+/*
+ * The deadline is compared with this CPU's TSC, which software can move: a
+ * write to IA32_TSC (MSR 0x10) sets it, and the timer must follow.
+ */
+#define MSR_TSC		0x10
+#define TSC_JUMP_MS	1000
+
+static void tsc_deadline_moved(void)
+{
+	struct check c;
+	struct deadline_run r;
+	uint32_t id[4];
+	unsigned attempt = 0;
+
+	cpuid(1, 0, id);
+	if (!(id[2] & (1u << 24))) {
+		skip("APIC timer TSC-deadline after an IA32_TSC write", "CPUID.1:ECX[24] clear");
+		return;
+	}
+	uint64_t before = rdtsc();
+	wrmsr(MSR_TSC, before + ms_to_tsc(TSC_JUMP_MS));
+	uint64_t moved = rdtsc() - before;
+	do
+		deadline_once(&r);
+	while (++attempt < ATTEMPTS && r.fired && r.us > DEADLINE_MS * 1500);
+	/* back to the other CPUs' time base (off by the few cycles of these instructions) */
+	wrmsr(MSR_TSC, rdtsc() - ms_to_tsc(TSC_JUMP_MS));
+
+	check_begin(&c, "APIC timer TSC-deadline after an IA32_TSC write");
+	check_range(&c, "TSC moved by (ms)", tsc_to_us(moved) / 1000, TSC_JUMP_MS, TSC_JUMP_MS + 500);
+	check_true(&c, "never fired", r.fired);
+	check_eq(&c, "fires", r.fires, 1);
+	check_true(&c, "fired before the deadline", r.at >= r.deadline);
+	check_range(&c, "fired after (us)", r.us, DEADLINE_MS * 1000, DEADLINE_MS * 1500);
+	check_eq(&c, "MSR 0x6E0 after firing", r.after, 0);
+	check_end(&c, "TSC set %u ms ahead, %u ms deadline fired after %lu us, attempt %u", TSC_JUMP_MS,
+		  DEADLINE_MS, r.us, attempt);
+}
+
 void timer_tests(void)
 {
 	oneshot();
 	periodic();
 	tsc_deadline();
+	tsc_deadline_moved();
 }
