@@ -508,6 +508,7 @@ void kmain(uint32_t mbi)
 	serial_init();
 	/* "only=atomics": bring-up and the counter checks, for repeated stress runs */
 	int atomics_only = has_word(cmdline(mbi), "only=atomics");
+	mixed_split = has_word(cmdline(mbi), "mixed-split");
 	kprintf("smp-basic: start (handles up to %u CPUs)%s\n", MAX_CPUS, atomics_only ? ", atomics only" : "");
 	idt_init();
 	percpu_init(0);
