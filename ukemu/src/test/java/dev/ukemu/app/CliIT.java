@@ -82,6 +82,17 @@ class CliIT {
     }
 
     @Test
+    void smpBasicWithThreeCpusInQemuSpelling() throws Exception {
+        Result r = ukemu(image("smp-basic.elf"), "-smp", "cpus=3");
+        String out = r.out().replace("\r\n", "\n");
+        assertFalse(out.contains("FAIL"), out + r.err());
+        assertTrue(out.contains("smp-basic: 3 CPUs found\n"), out);
+        assertTrue(out.matches("(?s).*smp-basic: [1-9][0-9]* passed, 0 failed, [0-9]+ skipped \\(3 CPUs\\)\n.*"), out);
+        assertEquals(0, r.code(), r.err());
+        assertEquals("", r.err());
+    }
+
+    @Test
     void helpAndVersion() throws Exception {
         Result help = ukemu("--help");
         assertEquals(0, help.code());

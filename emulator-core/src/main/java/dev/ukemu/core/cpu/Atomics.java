@@ -6,10 +6,13 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * LOCK-prefixed read-modify-writes and XCHG. Aligned accesses to RAM are compare-and-set loops
- * on the guest RAM segment (bytes and words through their containing aligned dword), so they
- * are atomic against every other vCPU's loads and stores; misaligned, page-crossing or MMIO
- * ones serialise on one machine-wide lock.
+ * LOCK-prefixed read-modify-writes and XCHG. Accesses to RAM that fit in one aligned qword are
+ * compare-and-set loops on the guest RAM segment (bytes and words through their containing
+ * aligned dword, or qword when they cross a dword boundary), so they are atomic against every
+ * other vCPU's loads and stores; ones that cross a qword boundary or a page, and MMIO ones,
+ * serialise on one machine-wide lock. That makes them atomic against each other but not
+ * against a CAS or plain store by another vCPU to the bytes they cover: their write-back can
+ * undo such an update.
  */
 final class Atomics {
     private Atomics() {
@@ -80,6 +83,22 @@ final class Atomics {
                     long nv = apply(kind, old, operand, expected, carry) & m;
                     int nw = (int) ((w & ~wm) | (nv << shift));
                     if (nw == w || INT.compareAndSet(seg, word, w, nw)) {
+                        return old;
+                    }
+                }
+            }
+            // Across a dword boundary but inside one aligned qword: CAS the qword, so the update
+            // is atomic against the aligned CASes on the bytes it shares with them.
+            long qword = pa & ~7L;
+            int qshift = (int) (pa & 7) * 8;
+            if (size < 8 && (pa & 7) + size <= 8) {
+                long qm = m << qshift;
+                while (true) {
+                    long w = (long) LONG.getVolatile(seg, qword);
+                    long old = (w >>> qshift) & m;
+                    long nv = apply(kind, old, operand, expected, carry) & m;
+                    long nw = (w & ~qm) | (nv << qshift);
+                    if (nw == w || LONG.compareAndSet(seg, qword, w, nw)) {
                         return old;
                     }
                 }

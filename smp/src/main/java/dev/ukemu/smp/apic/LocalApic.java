@@ -550,8 +550,10 @@ public final class LocalApic implements BusDevice, MsrHandler {
     private void rearmTimer() {
         int mode = timerMode();
         if (mode == 2) {
-            if (tscDeadline != 0) {
-                timer.setDeadline(tscToNanos(tscDeadline));
+            if (tscDeadline < 0) {
+                timer.cancel(); // 2^63 ticks and more: centuries away
+            } else if (tscDeadline != 0) {
+                timer.setDeadline(tscToNanos(tscDeadline - cpu.tscOffset));
             } else {
                 timer.cancel();
             }
@@ -575,15 +577,30 @@ public final class LocalApic implements BusDevice, MsrHandler {
         timer.setDeadline(due);
     }
 
+    /**
+     * The machine-clock time at which the clock's TSC reaches {@code tsc}, rounded up so the
+     * TSC has really got there when the timer runs (else it would re-arm for the same instant).
+     */
     private long tscToNanos(long tsc) {
+        if (tsc <= 0) {
+            return 0;
+        }
         long khz = clock.tscKhz();
-        return (tsc / khz) * 1_000_000 + (tsc % khz) * 1_000_000 / khz;
+        return (tsc / khz) * 1_000_000 + ((tsc % khz) * 1_000_000 + khz - 1) / khz;
+    }
+
+    /**
+     * The TSC as this vCPU reads it: the deadline compares with that, including what the guest
+     * moved it by with IA32_TSC or IA32_TSC_ADJUST (SDM 11.5.4.1).
+     */
+    private long vcpuTsc() {
+        return clock.tsc() + cpu.tscOffset;
     }
 
     private synchronized void timerFired() {
         int mode = timerMode();
         if (mode == 2) {
-            if (tscDeadline == 0 || clock.tsc() < tscDeadline) {
+            if (tscDeadline == 0 || vcpuTsc() < tscDeadline) {
                 rearmTimer();
                 return;
             }

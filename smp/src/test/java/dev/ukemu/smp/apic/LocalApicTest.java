@@ -9,6 +9,7 @@ import dev.ukemu.core.cpu.Cpu;
 import dev.ukemu.core.cpu.CpuException;
 import dev.ukemu.core.cpu.Interpreter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class LocalApicTest {
     static final long BASE = LocalApic.DEFAULT_BASE;
@@ -213,6 +214,55 @@ class LocalApicTest {
             b.advance(1_000);
             assertEquals(0x33, a.acknowledge());
             assertEquals(0L, rd(b, 0, LocalApic.MSR_TSC_DEADLINE), "the deadline clears when it fires");
+        }
+    }
+
+    @Test
+    void tscDeadlineFollowsTheVcpusTscAfterAnIa32TscWrite() {
+        try (ApicTestBench b = new ApicTestBench(1)) {
+            b.x2apicAll();
+            LocalApic a = b.apics.get(0);
+            Cpu c = b.cpus.get(0);
+            c.tscOffset = 2_500_000_000L; // the guest set its TSC 1 s ahead of the machine clock
+            wr(b, 0, 0x832, (2 << 17) | 0x33);
+            long deadline = b.clock.tsc() + c.tscOffset + 2_500_000; // 1 ms ahead of what RDTSC reads
+            wr(b, 0, LocalApic.MSR_TSC_DEADLINE, deadline);
+            b.advance(999_000);
+            assertFalse(a.interruptPending());
+            b.advance(1_000);
+            assertEquals(0x33, a.acknowledge(), "fires when this vCPU's TSC reaches the deadline");
+            assertEquals(0L, rd(b, 0, LocalApic.MSR_TSC_DEADLINE));
+
+            c.tscOffset = -1_000_000L; // and behind it: a deadline that the raw clock passed is not due yet
+            wr(b, 0, 0x80B, 0);
+            deadline = b.clock.tsc() + c.tscOffset + 2_500_000;
+            wr(b, 0, LocalApic.MSR_TSC_DEADLINE, deadline);
+            b.advance(999_000);
+            assertFalse(a.interruptPending());
+            b.advance(1_000);
+            assertEquals(0x33, a.acknowledge());
+        }
+    }
+
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // it used to re-arm for the same instant forever
+    void tscDeadlineThatIsNotAWholeNanosecondFiresOnceWhenReached() {
+        try (ApicTestBench b = new ApicTestBench(1)) {
+            b.x2apicAll();
+            LocalApic a = b.apics.get(0);
+            wr(b, 0, 0x832, (2 << 17) | 0x33);
+            long deadline = b.clock.tsc() + 2_500_001; // 1 ms and 0.4 ns: between two nanoseconds
+            wr(b, 0, LocalApic.MSR_TSC_DEADLINE, deadline);
+            b.advance(1_000_000);
+            assertFalse(a.interruptPending(), "TSC is 1 tick short of the deadline");
+            b.advance(1);
+            assertEquals(0x33, a.acknowledge());
+            wr(b, 0, 0x80B, 0);
+
+            wr(b, 0, LocalApic.MSR_TSC_DEADLINE, 1L << 63); // as unsigned: centuries ahead
+            b.advance(1_000_000_000L);
+            assertEquals(-1, a.acknowledge(), "a deadline of 2^63 ticks does not fire");
+            assertEquals(1L << 63, rd(b, 0, LocalApic.MSR_TSC_DEADLINE));
         }
     }
 
