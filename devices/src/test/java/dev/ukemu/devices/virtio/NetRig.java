@@ -70,12 +70,17 @@ final class NetRig implements AutoCloseable {
     }
 
     NetRig(byte[] mac) {
+        this(mac, null);
+    }
+
+    /** With {@code writes} told about every DMA store instead of the recorded list. */
+    NetRig(byte[] mac, GuestRam.WriteListener writes) {
         ports.register(PciHost.PORT, PciHost.SIZE, new PciHost(bus, new dev.ukemu.devices.misc.ResetControl(new dev.ukemu.devices.testing.RecordingSystemControl())), "PCI host");
         Piix3IsaBridge piix3 = new Piix3IsaBridge(n -> n == 11 ? irq11 : high -> { });
         bus.attach(PciBus.devfn(1, 0), piix3);
         bus.setIntxRouter(piix3);
         net = new VirtioNet(mac);
-        pci = new VirtioPci(net, new GuestRam(mem, (pa, len) -> dmaWrites.add(new long[] {pa, len})));
+        pci = new VirtioPci(net, new GuestRam(mem, writes != null ? writes : (pa, len) -> dmaWrites.add(new long[] {pa, len})));
         pci.setErrorListener(errors::add);
         net.setBackend(backend);
         bus.attach(PciBus.devfn(SLOT, 0), pci);
