@@ -83,6 +83,7 @@ final class TestRing {
     void publishHead(int head) {
         mem.writeShort(avail + 4 + 2L * (availIdx % size), head);
         availIdx = (availIdx + 1) & 0xFFFF;
+        java.lang.invoke.VarHandle.releaseFence(); // the driver's write barrier before the index
         mem.writeShort(avail + 2, availIdx);
     }
 
@@ -103,7 +104,9 @@ final class TestRing {
     }
 
     int usedIdx() {
-        return mem.readShort(used + 2);
+        int v = mem.readShort(used + 2);
+        java.lang.invoke.VarHandle.acquireFence(); // the driver's read barrier after the index
+        return v;
     }
 
     long usedId(int n) {
