@@ -13,7 +13,16 @@ import dev.ukemu.core.memory.GuestMemory;
 import dev.ukemu.core.memory.MemoryLayout;
 import dev.ukemu.core.time.GuestClock;
 import dev.ukemu.core.time.TimerThread;
+import dev.ukemu.devices.net.FrameSink;
+import dev.ukemu.devices.net.NetBackend;
+import dev.ukemu.devices.net.PcapWriter;
+import dev.ukemu.devices.net.UserNetBackendFactory;
+import dev.ukemu.devices.net.UserNetOptions;
+import dev.ukemu.devices.pci.PciBus;
 import dev.ukemu.devices.uart.Uart16550;
+import dev.ukemu.devices.virtio.GuestRam;
+import dev.ukemu.devices.virtio.VirtioNet;
+import dev.ukemu.devices.virtio.VirtioPci;
 import dev.ukemu.devices.vga.VgaText;
 import dev.ukemu.loader.BootImage;
 import dev.ukemu.loader.KernelLoader;
@@ -69,9 +78,18 @@ public final class Machine implements AutoCloseable {
     private volatile boolean resetting;
     private final AcpiTables.Result acpi;
     private final CodeCache code;
+    private final List<VirtioNet> nics = new ArrayList<>();
+    private final List<NetBackend> backends = new ArrayList<>();
+    private PcapWriter pcap;
     private long startNanos;
 
-    private Machine(MachineConfig config) throws LoadException, IOException {
+    private Machine(MachineConfig config, UserNetBackendFactory userNet) throws LoadException, IOException {
+        for (NicConfig n : config.nics()) {
+            if (n.network() != null && userNet == null) {
+                throw new IllegalArgumentException(
+                        "-netdev user: the user-mode network backend is not part of this build of ukemu");
+            }
+        }
         this.config = config;
         this.log = new DebugLog(config.debug(), config.debugLog());
         this.memory = new GuestMemory(MemoryLayout.of(config.ramSize()));
@@ -115,9 +133,98 @@ public final class Machine implements AutoCloseable {
             a.setExtIntSource(devices.pic::acknowledge);
         }
         this.uart = devices.uart;
+        if (log.on("unimp")) {
+            devices.pci.setConflictListener((d, bar, addr, why) -> log.log(String.format(
+                    "PCI %s BAR%d at 0x%x left unmapped: %s", d, bar, addr, why)));
+        }
+        GuestRam dma = new GuestRam(memory, code::noteExternalWrite);
+        for (NicConfig n : config.nics()) {
+            VirtioNet card = new VirtioNet(n.mac());
+            VirtioPci function = new VirtioPci(card, dma);
+            function.setErrorListener(message -> {
+                if (log.on("guest_errors")) {
+                    log.log(message);
+                }
+            });
+            devices.pci.attach(PciBus.devfn(n.slot(), 0), function);
+            nics.add(card);
+        }
+        devices.pciFirmwareSetup();
         this.boot = KernelLoader.load(config.kernel(), config.append(), config.initrds(), memory);
         this.acpi = AcpiTables.install(memory, new AcpiConfig(config.smp()));
         bootState();
+        try {
+            connectNetworks(userNet);
+        } catch (IOException | RuntimeException e) {
+            closeNetworks();
+            timers.close();
+            memory.close();
+            throw e;
+        }
+    }
+
+    /** Opens the backends and the pcap tap and plugs each card into its network. */
+    private void connectNetworks(UserNetBackendFactory userNet) throws IOException {
+        if (config.netDump() != null) {
+            try {
+                pcap = PcapWriter.open(config.netDump());
+            } catch (IOException e) {
+                throw new IOException("--net-dump: cannot write '" + config.netDump() + "': " + e.getMessage(), e);
+            }
+        }
+        for (int i = 0; i < nics.size(); i++) {
+            UserNetOptions options = config.nics().get(i).network();
+            VirtioNet card = nics.get(i);
+            if (options == null) {
+                card.setBackend(pcap != null ? pcap.tap(new FrameSink() {
+                    @Override
+                    public boolean offer(java.nio.ByteBuffer frame) {
+                        frame.position(frame.limit()); // no cable: frames go nowhere
+                        return true;
+                    }
+
+                    @Override
+                    public void whenWritable(Runnable action) {
+                        action.run();
+                    }
+                }) : null);
+                continue;
+            }
+            NetBackend backend = userNet.create(options);
+            backends.add(backend);
+            FrameSink toGuest = pcap != null ? pcap.tap(card.toGuest()) : card.toGuest();
+            FrameSink toBackend = backend.connect(toGuest);
+            card.setBackend(pcap != null ? pcap.tap(toBackend) : toBackend);
+        }
+    }
+
+    private void closeNetworks() {
+        for (NetBackend b : backends) {
+            try {
+                b.close();
+            } catch (RuntimeException e) {
+                // Closing is best effort: the process is going away.
+            }
+        }
+        backends.clear();
+        if (pcap != null) {
+            try {
+                pcap.close();
+            } catch (IOException e) {
+                System.err.println("ukemu: --net-dump: " + e.getMessage());
+            }
+            pcap = null;
+        }
+    }
+
+    /** The PC's devices, for tests in this package. */
+    PcDevices pcDevices() {
+        return devices;
+    }
+
+    /** The network cards, in command-line order. */
+    public List<VirtioNet> nics() {
+        return nics;
     }
 
     /** Puts the vCPUs and APICs in the state the firmware leaves them in for the kernel. */
@@ -135,9 +242,17 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    /** Builds a machine and loads its kernel; a bad kernel or initrd is a {@link LoadException}. */
+    /**
+     * Builds a machine and loads its kernel; a bad kernel or initrd is a {@link LoadException}.
+     * NICs on a user network get this build's user-mode backend.
+     */
     public static Machine create(MachineConfig config) throws LoadException, IOException {
-        return new Machine(config);
+        return new Machine(config, NetBackends.user().orElse(null));
+    }
+
+    /** As {@link #create(MachineConfig)}, with {@code userNet} making the user-mode networks. */
+    public static Machine create(MachineConfig config, UserNetBackendFactory userNet) throws LoadException, IOException {
+        return new Machine(config, userNet);
     }
 
     public BootImage bootImage() {
@@ -298,6 +413,7 @@ public final class Machine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        closeNetworks();
         timers.close();
         log.close();
         memory.close();

@@ -22,7 +22,9 @@ public record MachineConfig(
         Path debugLog,
         OutputStream serialOutput,
         InputStream serialInput,
-        String cpu) {
+        String cpu,
+        List<NicConfig> nics,
+        Path netDump) {
 
     public static final int MAX_CPUS = 64;
     /** QEMU's default RAM size. */
@@ -36,46 +38,57 @@ public record MachineConfig(
         debug = Set.copyOf(debug);
         append = append == null ? "" : append;
         cpu = cpu == null ? "max" : cpu;
+        nics = List.copyOf(nics);
     }
 
     public static MachineConfig of(Path kernel) {
-        return new MachineConfig(kernel, 1, DEFAULT_RAM, List.of(), "", false, Set.of(), null, System.out, null, "max");
+        return new MachineConfig(kernel, 1, DEFAULT_RAM, List.of(), "", false, Set.of(), null, System.out, null, "max", List.of(), null);
     }
 
     public MachineConfig withSmp(int n) {
-        return new MachineConfig(kernel, n, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu);
+        return new MachineConfig(kernel, n, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu, nics, netDump);
     }
 
     public MachineConfig withRam(long bytes) {
-        return new MachineConfig(kernel, smp, bytes, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu);
+        return new MachineConfig(kernel, smp, bytes, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu, nics, netDump);
     }
 
     public MachineConfig withInitrds(List<Path> files) {
-        return new MachineConfig(kernel, smp, ramSize, files, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu);
+        return new MachineConfig(kernel, smp, ramSize, files, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu, nics, netDump);
     }
 
     public MachineConfig withAppend(String cmdline) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, cmdline, noReboot, debug, debugLog, serialOutput, serialInput, cpu);
+        return new MachineConfig(kernel, smp, ramSize, initrds, cmdline, noReboot, debug, debugLog, serialOutput, serialInput, cpu, nics, netDump);
     }
 
     public MachineConfig withNoReboot(boolean on) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, append, on, debug, debugLog, serialOutput, serialInput, cpu);
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, on, debug, debugLog, serialOutput, serialInput, cpu, nics, netDump);
     }
 
     public MachineConfig withDebug(Set<String> categories, Path log) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, categories, log, serialOutput, serialInput, cpu);
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, categories, log, serialOutput, serialInput, cpu, nics, netDump);
     }
 
     public MachineConfig withSerialOutput(OutputStream out) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, out, serialInput, cpu);
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, out, serialInput, cpu, nics, netDump);
     }
 
     public MachineConfig withSerialInput(InputStream in) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, in, cpu);
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, in, cpu, nics, netDump);
     }
 
     /** A CPU model as QEMU's -cpu spells it: {@code max}, {@code qemu64,+popcnt}, ... */
     public MachineConfig withCpu(String model) {
-        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, model);
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, model, nics, netDump);
+    }
+
+    /** Network cards, in the order the command line gave them. */
+    public MachineConfig withNics(List<NicConfig> cards) {
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu, cards, netDump);
+    }
+
+    /** Records every frame of every NIC in a pcap file ({@code --net-dump}). */
+    public MachineConfig withNetDump(Path pcap) {
+        return new MachineConfig(kernel, smp, ramSize, initrds, append, noReboot, debug, debugLog, serialOutput, serialInput, cpu, nics, pcap);
     }
 }

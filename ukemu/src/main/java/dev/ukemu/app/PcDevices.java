@@ -15,6 +15,13 @@ import dev.ukemu.devices.misc.Port92;
 import dev.ukemu.devices.misc.PostPort;
 import dev.ukemu.devices.misc.PvPanic;
 import dev.ukemu.devices.misc.ResetControl;
+import dev.ukemu.devices.pci.I440fxHostBridge;
+import dev.ukemu.devices.pci.PciBus;
+import dev.ukemu.devices.pci.PciDevice;
+import dev.ukemu.devices.pci.PciFirmware;
+import dev.ukemu.devices.pci.PciHost;
+import dev.ukemu.devices.pci.Piix3IsaBridge;
+import dev.ukemu.devices.pci.Piix4Pm;
 import dev.ukemu.devices.pic.DualPic;
 import dev.ukemu.devices.pit.Pit8254;
 import dev.ukemu.devices.rtc.CmosRtc;
@@ -25,8 +32,10 @@ import java.io.OutputStream;
 import java.time.Instant;
 
 /**
- * The ISA side of QEMU's pc machine, at QEMU's addresses: PIC pair, PIT, CMOS RTC, COM1, VGA
- * text, i8042, port 0x92, 0xCF9 reset, fw_cfg, ACPI PM, pvpanic, isa-debug-exit and POST. ISA
+ * QEMU's pc machine at QEMU's addresses: PIC pair, PIT, CMOS RTC, COM1, VGA text, i8042, port
+ * 0x92, 0xCF9 reset, fw_cfg, pvpanic, isa-debug-exit and POST on the ISA side; PCI bus 0 with
+ * the i440FX host bridge (00:00.0), the PIIX3 ISA bridge (00:01.0) routing PCI interrupts, and
+ * the PIIX4 PM function (00:01.3) holding the ACPI PM block. ISA
  * IRQ n goes to PIC input n and to I/O APIC pin n, except IRQ0, which reaches pin 2 (the MADT's
  * interrupt source override).
  */
@@ -47,11 +56,19 @@ final class PcDevices {
     final AcpiPm acpiPm;
     final FwCfg fwCfg;
     final PvPanic pvpanic;
+    final PciBus pci;
+    final PciHost pciHost;
+    final Piix3IsaBridge piix3;
+    final Piix4Pm piix4Pm;
     private final IoApic ioApic;
+    private final PortBus ports;
+    private final MemoryLayout layout;
 
     PcDevices(PortBus ports, Bus mmio, GuestClock clock, TimerService timers, SystemControl control, IoApic ioApic,
               IrqLine picOutput, OutputStream console, MemoryLayout layout, int cpus) {
         this.ioApic = ioApic;
+        this.ports = ports;
+        this.layout = layout;
         this.pic = new DualPic(picOutput);
         ports.register(DualPic.MASTER_PORT, 2, pic.master(), "PIC (master)");
         ports.register(DualPic.SLAVE_PORT, 2, pic.slave(), "PIC (slave)");
@@ -79,7 +96,10 @@ final class PcDevices {
         this.port92 = new Port92(control, IrqLine.NONE);
         ports.register(Port92.PORT, Port92.SIZE, port92, "port 0x92 (A20, fast reset)");
         this.resetControl = new ResetControl(control);
-        ports.register(ResetControl.PORT, ResetControl.SIZE, resetControl, "reset control (0xcf9)");
+        // 0xCF9 sits inside the PCI address register: the host forwards byte accesses there.
+        this.pci = new PciBus(ports, mmio);
+        this.pciHost = new PciHost(pci, resetControl);
+        ports.register(PciHost.PORT, PciHost.SIZE, pciHost, "PCI host (0xcf8-0xcff, reset control 0xcf9)");
 
         FwCfg.Builder fw = FwCfg.builder().cpus(cpus, cpus).ramSize(layout.ramSize()).noGraphic(true);
         for (MemoryLayout.Region r : layout.firmwareMap()) {
@@ -90,7 +110,14 @@ final class PcDevices {
 
         this.acpiPm = new AcpiPm(control, clock::nanos, isa(IRQ_SCI));
         acpiPm.setSciEnabled(true); // no SMM: the FADT says ACPI mode is always on
-        ports.register(ACPI_PM, AcpiPm.SIZE, acpiPm, "ACPI PM");
+        // The chipset functions as on QEMU's pc; PIIX4 PM places the ACPI block (at 0x600 once
+        // set up as SeaBIOS does).
+        pci.attach(PciBus.devfn(0, 0), new I440fxHostBridge());
+        this.piix3 = new Piix3IsaBridge(this::isa);
+        pci.attach(PciBus.devfn(1, 0), piix3);
+        pci.setIntxRouter(piix3);
+        this.piix4Pm = new Piix4Pm(ports, acpiPm, AcpiPm.SIZE);
+        pci.attach(PciBus.devfn(1, 3), piix4Pm);
         this.pvpanic = new PvPanic(control);
         ports.register(PVPANIC, PvPanic.SIZE, pvpanic, "pvpanic");
         IsaDebugExit debugExit = new IsaDebugExit(control);
@@ -113,6 +140,14 @@ final class PcDevices {
         };
     }
 
+    /**
+     * Sets PCI up as SeaBIOS leaves it (BARs, interrupt lines, PIRQ routing and ELCR, the PM
+     * block at 0x600); call once every function is attached, and after each reset.
+     */
+    void pciFirmwareSetup() {
+        PciFirmware.setup(pci, ports, layout.belowFourG(), layout.aboveFourG());
+    }
+
     /** What SeaBIOS leaves: PICs remapped to 0x08/0x70 with its masks, PIT channel 0 at 18.2 Hz. */
     private void firmwareState() {
         pic.initialize(DualPic.BIOS_MASTER_BASE, DualPic.BIOS_SLAVE_BASE);
@@ -132,6 +167,11 @@ final class PcDevices {
         fwCfg.reset();
         acpiPm.reset();
         acpiPm.setSciEnabled(true);
+        pciHost.reset();
+        for (PciDevice d : pci.devices()) {
+            d.reset();
+        }
         firmwareState();
+        pciFirmwareSetup();
     }
 }

@@ -261,4 +261,23 @@ class CliIT {
         assertFalse(r.out().contains("Hello"), r.out());
         assertTrue(Files.readString(log).contains("Hello, World!"));
     }
+
+    @Test
+    void userNetworkWithoutItsBackendIsAOneLineRefusal() throws Exception {
+        Result r = ukemu(image("hello.elf"), "-nic", "user,hostfwd=tcp::8080-:80");
+        assertEquals(2, r.code());
+        assertEquals("ukemu: -netdev user: the user-mode network backend is not part of this build of ukemu\n", r.err());
+        r = ukemu(image("hello.elf"), "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,mac=zz");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("ukemu: -device virtio-net-pci: mac:"), r.err());
+    }
+
+    @Test
+    void unconnectedCardDoesNotDisturbTheGuest(@TempDir Path dir) throws Exception {
+        Path pcap = dir.resolve("net.pcap");
+        Result r = ukemu(image("hello.elf"), "-device", "virtio-net-pci", "--net-dump", pcap.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Hello, World!"), r.out());
+        assertEquals(24, Files.size(pcap), "a pcap header and no frames");
+    }
 }

@@ -80,6 +80,23 @@ public final class CodeCache {
         return true;
     }
 
+    /**
+     * Drops the blocks decoded from every page that {@code [pa, pa+len)} touches: for stores that
+     * do not come from a vCPU, such as a device's DMA into guest RAM. Costs a map probe per page
+     * (nothing when no code has been decoded); vCPUs see the dropped blocks at their next block.
+     */
+    public void noteExternalWrite(long pa, long len) {
+        if (len <= 0 || byPage.isEmpty()) {
+            return;
+        }
+        long end = pa + len;
+        for (long page = pa & ~0xFFFL; Long.compareUnsigned(page, end) < 0; page += 0x1000) {
+            if (byPage.containsKey(page)) {
+                invalidatePage(page);
+            }
+        }
+    }
+
     synchronized void clear() {
         for (List<Block> l : byPage.values()) {
             for (Block b : l) {

@@ -79,6 +79,35 @@ public record MemoryLayout(long ramSize, long belowFourG, long aboveFourG) {
         return paddr >= FOUR_G && paddr < FOUR_G + aboveFourG;
     }
 
+    /**
+     * True if all of {@code [paddr, paddr+len)} is guest RAM, with no hole inside: what a device
+     * may read or write by DMA. An empty range is RAM wherever it starts.
+     */
+    public boolean isRamRange(long paddr, long len) {
+        if (len < 0 || paddr < 0 || paddr + len < paddr) {
+            return false;
+        }
+        if (len == 0) {
+            return true;
+        }
+        long last = paddr + len - 1;
+        return isRam(paddr) && last < ramRegionEnd(paddr);
+    }
+
+    /** End of the contiguous RAM region holding {@code paddr}, which must be RAM. */
+    private long ramRegionEnd(long paddr) {
+        if (paddr < CONVENTIONAL_END) {
+            return CONVENTIONAL_END;
+        }
+        if (paddr < HIGH_MEMORY) {
+            return BIOS_START;
+        }
+        if (paddr < belowFourG) {
+            return belowFourG;
+        }
+        return FOUR_G + aboveFourG;
+    }
+
     /** True if {@code paddr} is in the BIOS ROM area. */
     public static boolean isBiosRom(long paddr) {
         return paddr >= BIOS_START && paddr < BIOS_END;

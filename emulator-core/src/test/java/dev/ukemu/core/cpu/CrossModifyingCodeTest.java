@@ -37,4 +37,25 @@ class CrossModifyingCodeTest {
             assertEquals(2, runner.r[Cpu.RAX] & 0xFF, "the runner decoded the patched code");
         }
     }
+
+    @Test
+    void deviceStoreReportedToTheCacheIsSeenByTheNextRun() {
+        try (GuestMemory mem = new GuestMemory(MemoryLayout.of(16 * MemoryLayout.MIB))) {
+            CodeCache shared = new CodeCache();
+            Cpu runner = new Cpu(0, mem, new PortBus(), new Bus("MMIO"), CpuidModel.max(2_500_000, 1), shared, false);
+            FlatLongMode.enter(runner, mem, 0, 1);
+            mem.load(CODE, new byte[] {(byte) 0xB0, 0x01, (byte) 0xF4}); // mov al, 1; hlt
+            runner.rip = CODE;
+            Interpreter.step(runner);
+            assertEquals(1, runner.r[Cpu.RAX] & 0xFF);
+            mem.writeByte(CODE + 1, 3); // as DMA would: straight into RAM
+            shared.noteExternalWrite(CODE + 1, 1);
+            runner.rip = CODE;
+            runner.halted = false;
+            Interpreter.step(runner);
+            assertEquals(3, runner.r[Cpu.RAX] & 0xFF, "the block was decoded again");
+            shared.noteExternalWrite(CODE + 0x1000, 0x10000); // pages without code: nothing to drop
+            assertEquals(1, shared.blockCount());
+        }
+    }
 }

@@ -73,4 +73,25 @@ class MemoryLayoutTest {
         assertThrows(IllegalArgumentException.class, () -> MemoryLayout.of(0));
         assertThrows(IllegalArgumentException.class, () -> MemoryLayout.of(MIB));
     }
+
+    @Test
+    void ramRangesStopAtTheHoles() {
+        MemoryLayout small = MemoryLayout.of(128 * MIB);
+        assertTrue(small.isRamRange(0x1000, 0x1000));
+        assertTrue(small.isRamRange(0x9F000, 0x1000));
+        assertFalse(small.isRamRange(0x9F000, 0x1001), "runs into the VGA window");
+        assertFalse(small.isRamRange(0xBFFFF, 2));
+        assertTrue(small.isRamRange(0xC0000, 0x20000));
+        assertFalse(small.isRamRange(0xDFFFF, 2), "runs into the BIOS");
+        assertTrue(small.isRamRange(0x100000, 127 * MIB));
+        assertFalse(small.isRamRange(0x100000, 127 * MIB + 1), "past the top of RAM");
+        assertFalse(small.isRamRange(-1, 1));
+        assertFalse(small.isRamRange(0x1000, -1));
+        assertFalse(small.isRamRange(Long.MAX_VALUE, 2), "wraps around");
+        assertTrue(small.isRamRange(0xA0000, 0), "empty");
+        MemoryLayout big = MemoryLayout.of(4 * 1024 * MIB);
+        assertFalse(big.isRamRange(0xBFFFF000L, 0x2000), "runs into the PCI hole");
+        assertTrue(big.isRamRange(0x1_0000_0000L, 1024 * MIB));
+        assertFalse(big.isRamRange(0x1_0000_0000L, 1024 * MIB + 1));
+    }
 }

@@ -2,6 +2,7 @@ package dev.ukemu.app.cli;
 
 import dev.ukemu.app.DebugLog;
 import dev.ukemu.app.MachineConfig;
+import dev.ukemu.app.NicConfig;
 import dev.ukemu.core.cpu.CpuidModel;
 import dev.ukemu.core.memory.MemoryLayout;
 import java.nio.file.Path;
@@ -51,6 +52,16 @@ public final class CommandLine {
               -serial file:PATH         write the serial console to PATH
               --stats                   at exit, print instructions executed, MIPS, decoded
                                         blocks and exits by cause to standard error
+              -nic user[,mac=M][,hostfwd=tcp::HOSTPORT-:GUESTPORT]...
+                                        a virtio-net card on QEMU's user-mode network
+                                        (10.0.2.0/24, gateway 10.0.2.2, DNS 10.0.2.3)
+              -netdev user,id=ID[,net=A/N][,host=A][,dns=A][,dhcpstart=A][,hostfwd=...]
+                     [,restrict=on|off]  a user-mode network, for -device
+              -device virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56][,addr=SLOT]
+                                        a virtio-net card (transitional: legacy and 1.x)
+              -p HOSTPORT:GUESTPORT     forward a host TCP port to the guest (kraft's
+                                        spelling of hostfwd=tcp::HOSTPORT-:GUESTPORT)
+              --net-dump FILE.pcap      record every frame both ways in a pcap file
               -d LIST                   log events: int, unimp, guest_errors (comma-separated)
               -D FILE                   write the -d log to FILE instead of standard error
               -h, --help                print this help
@@ -81,6 +92,8 @@ public final class CommandLine {
         boolean vga = false;
         Path serialFile = null;
         List<String> notes = new ArrayList<>();
+        NetOptions net = new NetOptions();
+        Path netDump = null;
 
         for (int k = 0; k < args.length; k++) {
             String a = args[k];
@@ -162,8 +175,13 @@ public final class CommandLine {
                         throw new UsageException("-rtc " + v + " is not supported (the RTC runs on UTC)");
                     }
                 }
-                case "-device", "-netdev", "-nic", "-net" -> throw new UsageException(
-                        name + " is not supported yet: ukemu has no network devices");
+                case "-netdev" -> net.netdev(value(args, ++k, name, null));
+                case "-device" -> net.device(value(args, ++k, name, null));
+                case "-nic" -> net.nic(value(args, ++k, name, null));
+                case "-p" -> net.publish(value(args, ++k, name, null));
+                case "--net-dump" -> netDump = Path.of(value(args, inline == null ? ++k : k, name, inline));
+                case "-net" -> throw new UsageException(
+                        "-net is not supported: use -nic user or -netdev user,id=ID -device virtio-net-pci,netdev=ID");
                 default -> {
                     if (a.startsWith("-") && a.length() > 1) {
                         throw new UsageException("unknown option '" + a + "' (see --help)");
@@ -181,8 +199,13 @@ public final class CommandLine {
         if (kernel == null) {
             throw new UsageException("no kernel given (usage: ukemu KERNEL [options]; see --help)");
         }
+        List<NicConfig> nics = net.build();
+        if (netDump != null && nics.isEmpty()) {
+            throw new UsageException("--net-dump: there is no network card to record (add -nic user)");
+        }
         MachineConfig config = MachineConfig.of(kernel).withSmp(smp).withRam(ram).withInitrds(initrds)
-                .withAppend(append).withNoReboot(noReboot).withDebug(debug, debugLog).withCpu(cpu);
+                .withAppend(append).withNoReboot(noReboot).withDebug(debug, debugLog).withCpu(cpu)
+                .withNics(nics).withNetDump(netDump);
         return new Parsed(config, false, false, notes, stats, vga, serialFile);
     }
 
