@@ -27,9 +27,13 @@ public final class VcpuThreads {
     private final GuestStopHandler onGuestStop;
     private final FailureHandler onFailure;
     private final Object pauseLock = new Object();
-    private boolean pauseRequested;
+    /** Outstanding pause requests (a reset and an exclusive section may overlap). */
+    private int pauseDepth;
     private int parked;
     private int live;
+    /** The vCPU running an exclusive section; it does not park for its own pause. */
+    private Cpu exclusiveOwner;
+    private final java.util.concurrent.locks.ReentrantLock exclusiveLock = new java.util.concurrent.locks.ReentrantLock();
 
     public VcpuThreads(List<Cpu> cpus, GuestStopHandler onGuestStop, FailureHandler onFailure) {
         this.cpus = List.copyOf(cpus);
@@ -82,7 +86,7 @@ public final class VcpuThreads {
             c.raiseEvent(Interpreter.EV_STOP);
         }
         synchronized (pauseLock) {
-            pauseRequested = false;
+            pauseDepth = 0;
             pauseLock.notifyAll();
         }
         for (Thread t : threads) {
@@ -95,13 +99,7 @@ public final class VcpuThreads {
      * Must not be called from a vCPU thread.
      */
     public void pauseAll() throws InterruptedException {
-        synchronized (pauseLock) {
-            pauseRequested = true;
-        }
-        for (Cpu c : cpus) {
-            c.raiseEvent(Interpreter.EV_PAUSE);
-            kick(c);
-        }
+        requestPause(null);
         synchronized (pauseLock) {
             while (parked < live) {
                 pauseLock.wait();
@@ -109,24 +107,81 @@ public final class VcpuThreads {
         }
     }
 
-    /** Lets paused vCPUs run again. */
+    private void requestPause(Cpu except) {
+        synchronized (pauseLock) {
+            pauseDepth++;
+        }
+        for (Cpu c : cpus) {
+            if (c != except) {
+                c.raiseEvent(Interpreter.EV_PAUSE);
+                kick(c);
+            }
+        }
+    }
+
+    /** Lets paused vCPUs run again (once every pause request has been released). */
     public void resumeAll() {
         synchronized (pauseLock) {
-            pauseRequested = false;
-            for (Cpu c : cpus) {
-                c.clearEvent(Interpreter.EV_PAUSE);
+            if (pauseDepth > 0) {
+                pauseDepth--;
+            }
+            if (pauseDepth == 0) {
+                for (Cpu c : cpus) {
+                    c.clearEvent(Interpreter.EV_PAUSE);
+                }
             }
             pauseLock.notifyAll();
+        }
+    }
+
+    /**
+     * Runs {@code action} on vCPU {@code self}'s thread while every other vCPU is parked at an
+     * instruction boundary (or halted). A vCPU that wants an exclusive section while another
+     * holds one parks for the holder first, so two such vCPUs cannot deadlock.
+     */
+    public void runExclusive(Cpu self, Runnable action) {
+        while (!exclusiveLock.tryLock()) {
+            if ((self.events & Interpreter.EV_PAUSE) != 0) {
+                parkForPause(self);
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+        try {
+            synchronized (pauseLock) {
+                exclusiveOwner = self;
+            }
+            requestPause(self);
+            try {
+                synchronized (pauseLock) {
+                    while (parked < live - 1 && (self.events & Interpreter.EV_STOP) == 0) {
+                        pauseLock.wait();
+                    }
+                }
+                action.run();
+            } finally {
+                synchronized (pauseLock) {
+                    exclusiveOwner = null;
+                }
+                resumeAll();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            exclusiveLock.unlock();
         }
     }
 
     /** Called on a vCPU's own thread when it sees a pause request: waits until resumed or stopped. */
     public void parkForPause(Cpu c) {
         synchronized (pauseLock) {
+            if (c == exclusiveOwner) {
+                return;
+            }
             parked++;
             pauseLock.notifyAll();
             try {
-                while (pauseRequested && (c.events & Interpreter.EV_STOP) == 0) {
+                while (pauseDepth > 0 && (c.events & Interpreter.EV_STOP) == 0) {
                     pauseLock.wait();
                 }
             } catch (InterruptedException e) {

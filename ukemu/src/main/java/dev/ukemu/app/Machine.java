@@ -468,6 +468,15 @@ public final class Machine implements AutoCloseable {
         }
 
         @Override
+        public void exclusive(Cpu cpu, Runnable action) {
+            if (cpus.size() == 1) {
+                action.run();
+            } else {
+                threads.runExclusive(cpu, action);
+            }
+        }
+
+        @Override
         public void onInit(Cpu cpu) {
             apics.get(cpu.index).initReset();
         }

@@ -104,13 +104,18 @@ final class Atomics {
                 }
             }
         }
-        synchronized (c.memory) {
+        // Split across 8-byte words, pages or MMIO: no host CAS covers it, so it runs while
+        // every other vCPU is parked at an instruction boundary (QEMU's exclusive section).
+        long[] result = new long[1];
+        long op = operand, exp = expected;
+        c.hooks.exclusive(c, () -> {
             long old = c.read(la, size) & m;
-            long nv = apply(kind, old, operand, expected, carry);
+            long nv = apply(kind, old, op, exp, carry);
             c.write(la, size, nv);
-            VarHandle.fullFence();
-            return old;
-        }
+            result[0] = old;
+        });
+        VarHandle.fullFence();
+        return result[0];
     }
 
     static long exchange(Cpu c, long la, int size, long v) {
@@ -127,7 +132,13 @@ final class Atomics {
 
     /** CMPXCHG16B: null when it stored, else the old {low, high}. */
     static long[] compareExchange128(Cpu c, long la, long expLo, long expHi, long newLo, long newHi) {
-        synchronized (c.memory) {
+        long[][] result = new long[1][];
+        c.hooks.exclusive(c, () -> result[0] = compareExchange128Now(c, la, expLo, expHi, newLo, newHi));
+        return result[0];
+    }
+
+    private static long[] compareExchange128Now(Cpu c, long la, long expLo, long expHi, long newLo, long newHi) {
+        {
             // Check writability of the whole 16 bytes before touching memory.
             c.translate(la, Cpu.ACC_WRITE);
             long lo = c.read64(la);

@@ -42,6 +42,17 @@ public interface CpuHooks {
     default void onUnknownMsr(Cpu cpu, long msr, boolean write, long value) {
     }
 
+    /**
+     * Runs {@code action} (a guest memory update no host atomic covers) while no other vCPU of
+     * the machine executes guest code. The default serialises such updates with each other only,
+     * which is exact when this is the only vCPU.
+     */
+    default void exclusive(Cpu cpu, Runnable action) {
+        synchronized (CpuHooks.class) {
+            action.run();
+        }
+    }
+
     /** Time source for RDTSC. */
     default long tsc(Cpu cpu) {
         return System.nanoTime();
