@@ -59,4 +59,12 @@ record Tunables(
                 TimeUnit.MILLISECONDS.toNanos(400), maxRetransmits, maxSynRetransmits,
                 TimeUnit.MILLISECONDS.toNanos(200));
     }
+
+    /** The same with fewer host sockets, for tests that open many. */
+    Tunables withSocketLimits(int maxTcp, int maxUdp) {
+        return new Tunables(inboundQueueFrames, maxBacklogForDatagrams, maxNeighbours, maxUnresolvedFrames,
+                arpRetryNanos, dhcpPoolSize, dhcpLeaseSeconds, maxUdp, udpIdleNanos, dnsIdleNanos, maxTcp,
+                tcpSendBuffer, tcpReceiveBuffer, tcpMss, maxOutOfOrderSegments, rtoInitialNanos, rtoMinNanos,
+                rtoMaxNanos, maxRetransmits, maxSynRetransmits, timeWaitNanos);
+    }
 }
