@@ -345,4 +345,33 @@ class UserNetworkBasicsTest {
             assertEquals(0, g.net.tcpConnectionCount());
         }
     }
+
+    @Test
+    void unreachableDestinationsAreReportedByIcmp() {
+        Outbound nowhere = (protocol, dest) -> null;
+        try (FakeGuest g = new FakeGuest(UserNetConfig.defaults(), Tunables.DEFAULT.withFastTimers(), nowhere)) {
+            byte[] udp = TestFrames.udpFrame(GUEST_IP, 46000, ip("192.0.2.1"), 9, new byte[] {1, 2, 3});
+            g.send(udp);
+            TestFrames.Ip ip = g.nextIp(p -> p.proto() == 1, WAIT);
+            assertNotNull(ip);
+            assertEquals(GATEWAY_IP, ip.src());
+            assertEquals(3, ip.payload()[0], "destination unreachable");
+            assertEquals(1, ip.payload()[1], "host unreachable");
+            assertEquals(0, TestFrames.checksum(ip.payload(), 0, ip.payload().length, 0));
+            assertArrayEquals(Arrays.copyOfRange(udp, 14, udp.length), Arrays.copyOfRange(ip.payload(), 8, ip.payload().length),
+                    "the whole offending datagram is quoted");
+
+            byte[] syn = TestFrames.tcpFrame(GUEST_IP, 46001, ip("192.0.2.1"), 80, 1, 0, TestFrames.SYN, 65535, 1460, new byte[0]);
+            g.send(syn);
+            ip = g.nextIp(p -> p.proto() == 1, WAIT);
+            assertNotNull(ip);
+            assertEquals(3, ip.payload()[0]);
+            assertEquals(1, ip.payload()[1]);
+            assertEquals(0, g.net.tcpConnectionCount());
+
+            // Never an ICMP error about an ICMP error.
+            g.send(TestFrames.ipFrame(GUEST_IP, ip("192.0.2.1"), 1, ip.payload()));
+            assertNull(g.nextIp(p -> p.proto() == 1, Duration.ofMillis(200)));
+        }
+    }
 }
