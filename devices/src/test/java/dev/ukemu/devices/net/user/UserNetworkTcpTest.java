@@ -300,4 +300,25 @@ class UserNetworkTcpTest {
             assertEquals("hostfwd udp 127.0.0.1:" + taken.getLocalPort() + ": port already in use", e.getMessage());
         }
     }
+
+    @Test
+    void restrictLeavesHostForwardsWorking() throws Exception {
+        UserNetConfig cfg = UserNetConfig.builder().restrict(true)
+                .hostForward(new UserNetConfig.HostForward(UserNetConfig.Protocol.TCP, UserNetConfig.LOOPBACK, 0, null, 8085))
+                .build();
+        try (FakeGuest g = new FakeGuest(cfg)) {
+            g.dhcp();
+            g.listen(8085);
+            InetSocketAddress fwd = g.net.hostForwardAddresses().getFirst();
+            try (Socket host = new Socket(fwd.getAddress(), fwd.getPort())) {
+                host.setSoTimeout(20_000);
+                GuestTcp c = g.accept(8085, WAIT);
+                host.getOutputStream().write("ping".getBytes());
+                assertTrue(g.runUntil(() -> c.in.size() == 4, WAIT));
+                c.write("pong".getBytes());
+                assertTrue(g.runUntil(c::allAcked, WAIT));
+                assertEquals("pong", new String(host.getInputStream().readNBytes(4)));
+            }
+        }
+    }
 }
