@@ -13,8 +13,9 @@ import java.util.Map;
  * guest's, and the queue of frames the NIC has not taken yet. Runs on the event loop only.
  *
  * <p>When the NIC refuses a frame, that frame and every later one wait here, in order, until
- * the NIC says it is writable again. TCP frames always wait (they carry stream data);
- * datagrams are dropped once the backlog is long, as a full network would.
+ * the NIC says it is writable again. Frames carrying TCP data, SYN or FIN always wait;
+ * datagrams, bare ACKs and resets are dropped once the backlog is long, as a full network
+ * would.
  */
 final class GuestLink {
     static final int ARP_LEN = 28;

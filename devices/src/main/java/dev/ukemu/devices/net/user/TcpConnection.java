@@ -805,7 +805,10 @@ final class TcpConnection implements SelectHandler {
             toGuest.copy(dataOffset, f, t + Wire.TCP_HLEN + optLen, len);
         }
         Wire.tcpChecksum(f, key.remoteIp(), key.guestIp());
-        nat.link().sendIp(key.guestIp(), f, true);
+        // Bare ACKs and resets may be dropped when the NIC is far behind: TCP recovers them,
+        // and a guest that sends while refusing to receive must not grow the queue forever.
+        boolean reliable = len > 0 || (flags & (TCP_SYN | TCP_FIN)) != 0;
+        nat.link().sendIp(key.guestIp(), f, reliable);
     }
 
     // ---- timers ----

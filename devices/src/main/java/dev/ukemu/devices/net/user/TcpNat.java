@@ -218,7 +218,7 @@ final class TcpNat {
         f[t + 12] = (byte) ((Wire.TCP_HLEN / 4) << 4);
         f[t + 13] = (byte) flags;
         Wire.tcpChecksum(f, key.remoteIp(), key.guestIp());
-        link.sendIp(key.guestIp(), f, true);
+        link.sendIp(key.guestIp(), f, false);
     }
 
     // ---- scheduling ----
