@@ -63,17 +63,30 @@ public final class PcapWriter implements Closeable {
         }
     }
 
-    /** A sink that passes frames to {@code sink} and records each one it accepts. */
+    /**
+     * A sink that records each frame and passes it to {@code sink}. A frame is recorded before it
+     * is passed on, so a reply the receiver produces while taking it (a backend answering at
+     * once) lands after it in the capture; a refused frame offered again is recorded only once.
+     */
     public FrameSink tap(FrameSink sink) {
         return new FrameSink() {
+            private byte[] lastRefused;
+
             @Override
             public boolean offer(ByteBuffer frame) {
-                ByteBuffer copy = frame.duplicate();
-                if (!sink.offer(frame)) {
-                    return false;
+                ByteBuffer view = frame.duplicate();
+                byte[] bytes = new byte[view.remaining()];
+                view.get(bytes);
+                synchronized (this) {
+                    if (lastRefused == null || !java.util.Arrays.equals(lastRefused, bytes)) {
+                        write(ByteBuffer.wrap(bytes));
+                    }
                 }
-                write(copy);
-                return true;
+                boolean taken = sink.offer(frame);
+                synchronized (this) {
+                    lastRefused = taken ? null : bytes;
+                }
+                return taken;
             }
 
             @Override

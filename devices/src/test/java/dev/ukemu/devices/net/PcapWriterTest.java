@@ -42,7 +42,7 @@ class PcapWriterTest {
     }
 
     @Test
-    void tapRecordsOnlyAcceptedFrames() throws IOException {
+    void aFrameOfferedAgainAfterARefusalIsRecordedOnce() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PcapWriter w = new PcapWriter(out, () -> t);
         boolean[] full = {true};
@@ -64,13 +64,52 @@ class PcapWriterTest {
         FrameSink tapped = w.tap(sink);
         ByteBuffer f = ByteBuffer.wrap(new byte[60]);
         assertFalse(tapped.offer(f));
-        assertEquals(24, out.size(), "a refused frame is not recorded");
+        assertEquals(24 + 16 + 60, out.size(), "recorded when first sent");
         full[0] = false;
         assertTrue(tapped.offer(f));
-        assertEquals(24 + 16 + 60, out.size());
+        assertEquals(24 + 16 + 60, out.size(), "the retry of the same frame is not recorded again");
+        assertTrue(tapped.offer(ByteBuffer.wrap(new byte[61])));
+        assertEquals(24 + 2 * 16 + 60 + 61, out.size());
         boolean[] ran = {false};
         tapped.whenWritable(() -> ran[0] = true);
         assertTrue(ran[0]);
+    }
+
+    @Test
+    void aReplyMadeWhileTakingAFrameIsRecordedAfterIt() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PcapWriter w = new PcapWriter(out, () -> t);
+        FrameSink guest = new FrameSink() {
+            @Override
+            public boolean offer(ByteBuffer frame) {
+                frame.position(frame.limit());
+                return true;
+            }
+
+            @Override
+            public void whenWritable(Runnable action) {
+                action.run();
+            }
+        };
+        FrameSink toGuest = w.tap(guest);
+        // A backend that answers a request (first byte 1) at once, from inside offer().
+        FrameSink backend = new FrameSink() {
+            @Override
+            public boolean offer(ByteBuffer frame) {
+                frame.position(frame.limit());
+                toGuest.offer(ByteBuffer.wrap(new byte[] {2, 0, 0}));
+                return true;
+            }
+
+            @Override
+            public void whenWritable(Runnable action) {
+                action.run();
+            }
+        };
+        w.tap(backend).offer(ByteBuffer.wrap(new byte[] {1, 0, 0}));
+        byte[] pcap = out.toByteArray();
+        assertEquals(1, pcap[24 + 16], "the request first");
+        assertEquals(2, pcap[24 + 16 + 3 + 16], "then the reply");
     }
 
     @Test
