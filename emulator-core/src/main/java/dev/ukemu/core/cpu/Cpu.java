@@ -736,7 +736,7 @@ public final class Cpu {
      */
     long translate(long la, int acc) {
         if (bits == 64 && !canonical(la)) {
-            throw CpuException.gp(0);
+            throw CpuException.nonCanonical();
         }
         if ((cr0 & CR0_PG) == 0) {
             long pa = la & 0xFFFFFFFFL;
@@ -975,9 +975,16 @@ public final class Cpu {
         }
     }
 
+    /** The linear address of a stack access; in 64-bit mode a non-canonical one is #SS(0), not #GP(0). */
     long stackAddr(long sp) {
         long a = segBase[SS] + sp;
-        return bits == 64 ? a : a & 0xFFFFFFFFL;
+        if (bits == 64) {
+            if (!canonical(a)) {
+                throw CpuException.fault(CpuException.SS, 0);
+            }
+            return a;
+        }
+        return a & 0xFFFFFFFFL;
     }
 
     void push(long v, int size) {
