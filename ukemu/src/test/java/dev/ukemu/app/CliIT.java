@@ -70,6 +70,16 @@ class CliIT {
     }
 
     @Test
+    void cpuModesPassesEverything() throws Exception {
+        Result r = ukemu(image("cpu-modes.elf"), "--no-reboot");
+        String out = r.out().replace("\r\n", "\n");
+        assertFalse(out.contains("FAIL"), out + r.err());
+        assertTrue(out.matches("(?s).*\ncpu-modes: [1-9][0-9]* passed, 0 failed, 0 skipped\n.*"), out);
+        assertEquals(0, r.code(), r.err());
+        assertEquals("", r.err());
+    }
+
+    @Test
     void statsReportTheWorkDone() throws Exception {
         Result r = ukemu(image("cpu-basic.elf"), "--stats");
         assertEquals(0, r.code(), r.err());

@@ -611,6 +611,48 @@ public final class Cpu {
         writePhys(pa, size, v);
     }
 
+    // ------------------------------------------------------------------ implicit supervisor accesses
+
+    /** Set while a CPL 3 instruction makes an implicit supervisor-mode access: translations stay out of the soft-TLB. */
+    private boolean systemAccess;
+
+    /**
+     * Reads a system data structure (GDT, LDT, IDT, TSS). These are supervisor-mode accesses
+     * whatever the CPL (SDM vol. 3, 4.6): at CPL 3 the page walk checks them as CPL 0 would,
+     * a #PF they cause has U/S clear, and the translation is not cached for CPL 3 to reuse.
+     */
+    long readSystem(long la, int size) {
+        if (cpl != 3) {
+            return read(la, size);
+        }
+        int saved = cpl;
+        cpl = 0;
+        systemAccess = true;
+        try {
+            return readSlow(la, size);
+        } finally {
+            cpl = saved;
+            systemAccess = false;
+        }
+    }
+
+    /** Writes a system data structure (a descriptor's accessed or busy bit): see {@link #readSystem}. */
+    void writeSystem(long la, int size, long v) {
+        if (cpl != 3) {
+            write(la, size, v);
+            return;
+        }
+        int saved = cpl;
+        cpl = 0;
+        systemAccess = true;
+        try {
+            writeSlow(la, size, v);
+        } finally {
+            cpl = saved;
+            systemAccess = false;
+        }
+    }
+
     // ------------------------------------------------------------------ physical access
 
     /** Reads guest-physical memory, going to the MMIO bus for anything that is not RAM or ROM. */
@@ -694,7 +736,7 @@ public final class Cpu {
      */
     long translate(long la, int acc) {
         if (bits == 64 && !canonical(la)) {
-            throw CpuException.gp(0);
+            throw CpuException.nonCanonical();
         }
         if ((cr0 & CR0_PG) == 0) {
             long pa = la & 0xFFFFFFFFL;
@@ -872,6 +914,9 @@ public final class Cpu {
     }
 
     private void install(long la, long pa, int acc, boolean canRead, boolean canWrite, boolean canExec) {
+        if (systemAccess) {
+            return; // a supervisor-mode translation made at CPL 3 must not serve CPL 3's own accesses
+        }
         long ppage = pa & ~0xFFFL;
         if (!memory.isReadableMemory(ppage) || ppage + 0x1000 > ram.byteSize()) {
             return;
@@ -930,9 +975,16 @@ public final class Cpu {
         }
     }
 
+    /** The linear address of a stack access; in 64-bit mode a non-canonical one is #SS(0), not #GP(0). */
     long stackAddr(long sp) {
         long a = segBase[SS] + sp;
-        return bits == 64 ? a : a & 0xFFFFFFFFL;
+        if (bits == 64) {
+            if (!canonical(a)) {
+                throw CpuException.fault(CpuException.SS, 0);
+            }
+            return a;
+        }
+        return a & 0xFFFFFFFFL;
     }
 
     void push(long v, int size) {

@@ -13,13 +13,28 @@ public final class CpuException extends RuntimeException {
     public final boolean hasErrorCode;
     /** True for INT n / INT3 / INTO: the saved RIP is after the instruction. */
     public final boolean software;
+    /**
+     * A #GP(0) for a non-canonical linear address: the interpreter turns it into #SS(0) when the
+     * access went through SS (SDM vol. 3, 6.15, interrupt 12).
+     */
+    final boolean nonCanonical;
 
     CpuException(int vector, int errorCode, boolean hasErrorCode, boolean software) {
+        this(vector, errorCode, hasErrorCode, software, false);
+    }
+
+    private CpuException(int vector, int errorCode, boolean hasErrorCode, boolean software, boolean nonCanonical) {
         super(null, null, false, false);
         this.vector = vector;
         this.errorCode = errorCode;
         this.hasErrorCode = hasErrorCode;
         this.software = software;
+        this.nonCanonical = nonCanonical;
+    }
+
+    /** #GP(0) for a non-canonical address in 64-bit mode (see {@link #nonCanonical}). */
+    static CpuException nonCanonical() {
+        return new CpuException(GP, 0, true, false, true);
     }
 
     public static CpuException fault(int vector) {

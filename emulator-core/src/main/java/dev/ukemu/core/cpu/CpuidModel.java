@@ -257,7 +257,8 @@ public final class CpuidModel {
             case 1 -> {
                 r[0] = 0x000806F1; // family 6, model 0x8F (Sapphire Rapids-like), stepping 1
                 r[1] = (c.apicId << 24) | (Math.min(cpuCount, 255) << 16) | (8 << 8);
-                r[2] = bits(1, 2);
+                // ECX[27] OSXSAVE mirrors CR4.OSXSAVE (SDM vol. 2A, CPUID, table 3-10).
+                r[2] = bits(1, 2) | (has(F_XSAVE) && (c.cr4 & Cpu.CR4_OSXSAVE) != 0 ? 1 << 27 : 0);
                 r[3] = bits(1, 3) | (cpuCount > 1 ? 1 << 28 : 0);
             }
             case 7 -> {

@@ -127,6 +127,7 @@ final class Decoder {
         if (seg >= 0) {
             i.seg = seg;
         }
+        i.stackRef = bits == 64 && i.mem && i.seg == Cpu.SS;
         if (bits == 64 && i.seg != Cpu.FS && i.seg != Cpu.GS) {
             i.seg = Cpu.SEG_NONE;
         }

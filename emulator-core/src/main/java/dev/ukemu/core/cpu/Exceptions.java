@@ -100,8 +100,8 @@ final class Exceptions {
         if (vector * 16L + 15 > c.idtLimit) {
             throw CpuException.gp(vector * 8 + 2 + extBit(src));
         }
-        long lo = c.read64(c.idtBase + vector * 16L);
-        long hi = c.read64(c.idtBase + vector * 16L + 8);
+        long lo = c.readSystem(c.idtBase + vector * 16L, 8);
+        long hi = c.readSystem(c.idtBase + vector * 16L + 8, 8);
         int type = (int) (lo >>> 40) & 0x1F;
         int dpl = (int) (lo >>> 45) & 3;
         if (type != 0x0E && type != 0x0F) {
@@ -125,9 +125,9 @@ final class Exceptions {
         int oldCs = c.segSel[Cpu.CS];
         long rsp;
         if (ist != 0) {
-            rsp = c.read64(c.trBase + 0x24 + (ist - 1) * 8L);
+            rsp = c.readSystem(c.trBase + 0x24 + (ist - 1) * 8L, 8);
         } else if (newCpl < c.cpl) {
-            rsp = c.read64(c.trBase + 4 + newCpl * 8L);
+            rsp = c.readSystem(c.trBase + 4 + newCpl * 8L, 8);
         } else {
             rsp = oldSp;
         }
@@ -168,7 +168,7 @@ final class Exceptions {
         if (vector * 8L + 7 > c.idtLimit) {
             throw CpuException.gp(vector * 8 + 2 + extBit(src));
         }
-        long g = c.read64((c.idtBase + vector * 8L) & 0xFFFFFFFFL);
+        long g = c.readSystem((c.idtBase + vector * 8L) & 0xFFFFFFFFL, 8);
         int type = (int) (g >>> 40) & 0x1F;
         int dpl = (int) (g >>> 45) & 3;
         boolean gate32 = type == 0x0E || type == 0x0F;
@@ -196,8 +196,8 @@ final class Exceptions {
         if (newCpl < c.cpl) {
             // Inner-privilege stack from the TSS.
             long ssEsp = c.trBase;
-            long esp = c.read32(ssEsp + 4 + newCpl * 8L);
-            int ss = c.read16(ssEsp + 8 + newCpl * 8L);
+            long esp = c.readSystem(ssEsp + 4 + newCpl * 8L, 4);
+            int ss = (int) c.readSystem(ssEsp + 8 + newCpl * 8L, 2);
             int oldSs = c.segSel[Cpu.SS];
             long oldEsp = c.r[Cpu.RSP];
             int savedCpl = c.cpl;

@@ -28,6 +28,8 @@ public final class Insn {
     public long disp;
     /** Segment of the memory operand (override or default); {@link Cpu#SEG_NONE} in 64-bit mode. */
     public int seg;
+    /** 64-bit mode: the memory operand goes through SS (RSP or RBP base, or an SS override). */
+    public boolean stackRef;
     public long imm;
     public long imm2;
     /** 0, {@link #REP} (F3) or {@link #REPNE} (F2). */

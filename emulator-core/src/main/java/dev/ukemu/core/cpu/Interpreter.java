@@ -101,16 +101,33 @@ public final class Interpreter {
 
     /** Executes one block (or one instruction when it faults), delivering any exception. */
     public static void step(Cpu c) {
+        Block b = null;
         try {
-            Block b = block(c);
+            b = block(c);
             execBlock(c, b);
         } catch (CpuException e) {
             if (!e.software) {
                 c.rip = c.insnStart; // faults report the faulting instruction
             }
             c.interruptShadow = false;
+            if (e.nonCanonical && b != null && stackOperand(c, b)) {
+                e = CpuException.fault(CpuException.SS, 0);
+            }
             Exceptions.raise(c, e);
         }
+    }
+
+    /** True if the instruction at {@link Cpu#insnStart} in {@code b} has an SS-based memory operand. */
+    private static boolean stackOperand(Cpu c, Block b) {
+        long target = (c.segBase[Cpu.CS] + c.insnStart) & (c.bits == 64 ? -1L : 0xFFFFFFFFL);
+        long la = b.linear;
+        for (Insn i : b.insns) {
+            if (la == target) {
+                return i.stackRef;
+            }
+            la += i.len;
+        }
+        return false;
     }
 
     static void execBlock(Cpu c, Block b) {

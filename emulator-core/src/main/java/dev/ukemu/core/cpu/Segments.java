@@ -27,7 +27,7 @@ final class Segments {
         if (off + 7 > limit) {
             throw CpuException.gp(sel & 0xFFFC);
         }
-        return c.read64(tableAddr(c, base + off));
+        return c.readSystem(tableAddr(c, base + off), 8);
     }
 
     static long descriptorHigh(Cpu c, int sel) {
@@ -37,7 +37,7 @@ final class Segments {
         if (off + 7 > limit) {
             throw CpuException.gp(sel & 0xFFFC);
         }
-        return c.read64(tableAddr(c, base + off));
+        return c.readSystem(tableAddr(c, base + off), 8);
     }
 
     private static long tableAddr(Cpu c, long a) {
@@ -121,7 +121,7 @@ final class Segments {
     private static void setAccessed(Cpu c, int sel, long d) {
         if ((d & (1L << 40)) == 0) {
             long base = (sel & 4) != 0 ? c.ldtBase : c.gdtBase;
-            c.write64(tableAddr(c, base + (sel & ~7L)), d | (1L << 40));
+            c.writeSystem(tableAddr(c, base + (sel & ~7L)), 8, d | (1L << 40));
         }
     }
 

@@ -45,12 +45,12 @@ final class Sys {
         if ((c.trSel & ~3) == 0 || c.trLimit < 0x67) {
             return false;
         }
-        int base = c.read16(c.trBase + 0x66);
+        int base = (int) c.readSystem(c.trBase + 0x66, 2);
         long byteOff = base + (port >> 3);
         if (byteOff + 1 > c.trLimit) {
             return false;
         }
-        int bits = c.read16(c.trBase + byteOff);
+        int bits = (int) c.readSystem(c.trBase + byteOff, 2);
         int mask = ((1 << size) - 1) << (port & 7);
         return (bits & mask) == 0;
     }

@@ -53,6 +53,18 @@ class CpuidModelTest {
     }
 
     @Test
+    void osxsaveBitFollowsCr4() {
+        CpuidModel m = CpuidModel.fromSpec("max", KHZ, 1);
+        try (GuestMemory mem = new GuestMemory(MemoryLayout.of(4 * MemoryLayout.MIB))) {
+            Cpu c = new Cpu(0, mem, new PortBus(), new Bus("MMIO"), m);
+            assertEquals(0, m.query(c, 1, 0)[2] & (1 << 27), "CR4.OSXSAVE clear");
+            c.cr4 |= Cpu.CR4_OSXSAVE;
+            assertEquals(1 << 27, m.query(c, 1, 0)[2] & (1 << 27), "CR4.OSXSAVE set");
+            assertTrue((m.query(c, 1, 0)[2] & (1 << 26)) != 0, "XSAVE itself");
+        }
+    }
+
+    @Test
     void hostIsMaxAndQemuSpellingsParse() {
         CpuidModel m = CpuidModel.fromSpec("host,+x2apic,-pmu", KHZ, 1);
         assertTrue(m.has(CpuidModel.F_X2APIC));
