@@ -24,7 +24,18 @@ import org.junit.jupiter.api.Test;
  * <p>{@code -Dukemu.capstone.cases=N} sets the number of cases (default 10^6, shared out over
  * the three code sizes), {@code -Dukemu.capstone.seed=S} the seed. Every disagreement that is not
  * one of the documented Capstone quirks in {@link CapstoneDecodeTest#excuse} fails the test with
- * the bytes that show it.
+ * the bytes that show it. Skipped when Debian's libcapstone4 is not installed.
+ *
+ * <p>What is not compared: encodings ukemu decodes to {@code UNIMPL} (VEX/AVX, AES, SHA,
+ * PCLMULQDQ), and the length of UD0/UD1/UD2, which raise #UD by definition. The excused
+ * disagreements fall in three kinds, each counted in the report: instructions that raise #UD on
+ * the CPU ukemu models (extensions its CPUID does not announce, AMD/VIA-only instructions,
+ * SYSCALL/SYSRET/SWAPGS outside 64-bit mode, RSM outside SMM, MOV CS); prefixes the SDM forbids
+ * and Capstone 4 ignores (LOCK on a non-lockable instruction, 66/F2/F3 on an NP or
+ * blank-cell 0F-map opcode); and Capstone 4 decoding bugs (mandatory prefixes only honoured
+ * right before the opcode and not at all in 16-bit code, 67+REX taken for 66, F2/F3 cancelling
+ * 66, 66 making 64-bit near branches rel16, 16-bit truncation of branch targets, RET imm16 with
+ * REX.W over-read, REX.R rejected on MOV Sreg, hint-NOP and fence forms it has no name for).
  */
 class CapstoneDecodeTest {
     static final int CASES = Integer.getInteger("ukemu.capstone.cases", 1_000_000);
@@ -35,7 +46,6 @@ class CapstoneDecodeTest {
 
     @BeforeAll
     static void setUp() {
-        assumeTrue(CapstoneOracle.available(), CapstoneOracle.describe());
         rig = new CpuTestRig();
     }
 
@@ -155,6 +165,7 @@ class CapstoneDecodeTest {
 
     @Test
     void decoderAgreesWithCapstone() {
+        assumeTrue(CapstoneOracle.available(), CapstoneOracle.describe());
         SplittableRandom rnd = new SplittableRandom(SEED);
         Tally t = new Tally();
         long t0 = System.nanoTime();
@@ -504,6 +515,7 @@ class CapstoneDecodeTest {
         notOnThisCpu("XSAVES/XSAVEC not announced (#UD if CPUID.(EAX=0DH,ECX=1):EAX.XSAVES/XSAVEC = 0)", "xsaves",
                 "xsaves64", "xrstors", "xrstors64", "xsavec", "xsavec64");
         notOnThisCpu("AMD SSE4a, not on a GenuineIntel CPU (#UD)", "extrq", "insertq", "movntss", "movntsd");
+        notOnThisCpu("PCOMMIT was withdrawn from the architecture and is not announced (#UD)", "pcommit");
         notOnThisCpu("RSM: #UD outside SMM, which ukemu does not model", "rsm");
     }
 
@@ -570,6 +582,9 @@ class CapstoneDecodeTest {
             if (bits != 64 && (c.mnemonic().equals("syscall") || c.mnemonic().equals("sysret"))) {
                 return "SYSCALL/SYSRET outside 64-bit mode: #UD on Intel (SDM vol. 2 SYSCALL, SYSRET)";
             }
+            if (bits != 64 && c.mnemonic().equals("swapgs")) {
+                return "SWAPGS outside 64-bit mode: #UD (SDM vol. 2 SWAPGS)";
+            }
             if (c.mnemonic().startsWith("v") && (opc == 0xC4 || opc == 0xC5 || opc == 0x62 || opc == 0x8F)) {
                 // ukemu decodes VEX to UNIMPL (AVX is not announced); with a LOCK/66/F2/F3/REX
                 // before it VEX is #UD (SDM vol. 2A 2.3.2), and EVEX (AVX-512) and AMD's XOP are
@@ -606,8 +621,8 @@ class CapstoneDecodeTest {
                 byte[] s = strip(b, bits, 0xF0);
                 gone = removed(b, s);
                 Insn u2 = ukemu(s, bits);
-                if (u2 != null && u2.op != Op.UD && (u2.len + gone == c.length()
-                        || excuse(cs, s, u2, cs.decode(s, s.length, ip), ip) != null)) {
+                boolean rest = u2 != null && u2.op != Op.UD && u2.len + gone == c.length();
+                if (rest || excuse(cs, s, u2, cs.decode(s, s.length, ip), ip) != null) {
                     return "LOCK on an instruction that is not lockable (SDM vol. 2 LOCK: #UD); Capstone 4 accepts it";
                 }
                 b = s;
@@ -622,7 +637,7 @@ class CapstoneDecodeTest {
                     byte[] s = strip(b, bits, drop);
                     Insn u2 = ukemu(s, bits);
                     if (u2 != null && u2.op != Op.UD && u2.len + gone + removed(b, s) == c.length()
-                            && (sseLike(u2.op) || drop.length == 2)) {
+                            && (sseLike(u2.op) || u2.op == Op.FENCE || drop.length == 2)) {
                         return "66/F2/F3 that selects no form of an 0F-map opcode (SDM vol. 2A 3.1.1.1 NP,"
                                 + " appendix A blank cells: #UD); Capstone 4 ignores it";
                     }

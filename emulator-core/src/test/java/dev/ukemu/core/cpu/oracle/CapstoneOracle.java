@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>An instance is one Capstone handle for one code size; it is not thread-safe.
  */
+@SuppressWarnings("restricted") // calls into libcapstone through the FFM API
 public final class CapstoneOracle implements AutoCloseable {
     // capstone.h / x86.h (4.0) constants.
     private static final int CS_ARCH_X86 = 3, CS_MODE_16 = 2, CS_MODE_32 = 4, CS_MODE_64 = 8;
