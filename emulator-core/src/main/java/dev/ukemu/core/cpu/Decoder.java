@@ -253,10 +253,10 @@ final class Decoder {
         }
     }
 
-    /** Near branches and stack ops default to 64-bit operands in 64-bit mode. */
+    /** Stack ops default to 64-bit operands in 64-bit mode; 66 selects 16 bits unless REX.W overrides it. */
     private void stackSize(Insn i) {
         if (bits == 64) {
-            i.size = (i.prefixes & P_66) != 0 ? 2 : 8;
+            i.size = (i.prefixes & P_66) != 0 && (rex & 8) == 0 ? 2 : 8;
         }
     }
 
@@ -679,7 +679,9 @@ final class Decoder {
                 };
                 return;
             }
-            i.op = i.sub >= 5 ? Op.FENCE : Op.UD;
+            // LFENCE, MFENCE and SFENCE are NP: with 66/F2/F3 these are other instructions
+            // (TPAUSE, UMWAIT, UMONITOR, INCSSP, PCOMMIT) the modelled CPU does not have.
+            i.op = i.sub >= 5 && (i.prefixes & (P_66 | P_F2 | P_F3)) == 0 ? Op.FENCE : Op.UD;
             return;
         }
         if (i.sub == 7) {
