@@ -273,11 +273,26 @@ class CliIT {
     }
 
     @Test
-    void userNetworkWithoutItsBackendIsAOneLineRefusal() throws Exception {
-        Result r = ukemu(image("hello.elf"), "-nic", "user,hostfwd=tcp::8080-:80");
-        assertEquals(2, r.code());
-        assertEquals("ukemu: -netdev user: the user-mode network backend is not part of this build of ukemu\n", r.err());
-        r = ukemu(image("hello.elf"), "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,mac=zz");
+    void forwardToAPortInUseIsAOneLineError() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Result r = ukemu(image("hello.elf"), "-nic", "user,hostfwd=tcp::" + port + "-:80");
+            assertCleanError(r, "hostfwd tcp 127.0.0.1:" + port + ": port already in use");
+            r = ukemu(image("hello.elf"), "-p", port + ":80");
+            assertCleanError(r, "port already in use");
+        }
+    }
+
+    @Test
+    void userNetworkGuestWithoutTrafficBootsNormally() throws Exception {
+        Result r = ukemu(image("hello.elf"), "-nic", "user");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Hello, World!"), r.out());
+    }
+
+    @Test
+    void badMacIsAOneLineError() throws Exception {
+        Result r = ukemu(image("hello.elf"), "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,mac=zz");
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("ukemu: -device virtio-net-pci: mac:"), r.err());
     }
