@@ -53,7 +53,7 @@ public final class CpuidModel {
     /** Everything ukemu implements today; {@code --cpu max} announces exactly this. */
     private static final int[] IMPLEMENTED = {
         F_FPU, F_FXSR, F_XSAVE,
-        F_DE, F_PSE, F_TSC, F_MSR, F_PAE, F_CX8, F_PGE, F_CMOV, F_PAT, F_PSE36, F_CLFLUSH,
+        F_DE, F_PSE, F_TSC, F_MSR, F_PAE, F_CX8, F_SEP, F_PGE, F_CMOV, F_PAT, F_PSE36, F_CLFLUSH,
         F_MMX, F_SSE, F_SSE2, F_SSE3, F_SSSE3, F_SSE41, F_SSE42,
         F_APIC, F_CX16, F_X2APIC, F_TSC_DEADLINE, F_MOVBE, F_POPCNT, F_RDRAND, F_HYPERVISOR,
         F_FSGSBASE, F_SMEP, F_RDSEED, F_RDPID,

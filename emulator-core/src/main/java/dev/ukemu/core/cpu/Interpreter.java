@@ -386,7 +386,9 @@ public final class Interpreter {
             case Op.XSETBV -> Sys.xsetbv(c);
             case Op.SYSCALL -> Sys.syscall(c, i);
             case Op.SYSRET -> Sys.sysret(c, i);
-            case Op.SYSENTER, Op.SYSEXIT, Op.INVPCID, Op.MONITOR, Op.MWAIT -> throw CpuException.ud();
+            case Op.SYSENTER -> Sys.sysenter(c);
+            case Op.SYSEXIT -> Sys.sysexit(c, i);
+            case Op.INVPCID, Op.MONITOR, Op.MWAIT -> throw CpuException.ud();
             case Op.RDFSBASE, Op.RDGSBASE, Op.WRFSBASE, Op.WRGSBASE -> Sys.fsgsbase(c, i);
             case Op.RDRAND, Op.RDSEED -> Sys.rdrand(c, i);
             case Op.MOVBE_GE -> c.setReg(i.reg, i.size, Bits.swap(c.read(c.ea(i), i.size), i.size));

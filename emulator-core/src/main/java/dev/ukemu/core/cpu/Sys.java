@@ -468,6 +468,56 @@ final class Sys {
         c.updateMode();
     }
 
+    /** SYSENTER (SDM vol. 2B): to CPL 0 at IA32_SYSENTER_EIP/ESP with flat segments from SYSENTER_CS. */
+    static void sysenter(Cpu c) {
+        if (!protectedMode(c) || (c.sysenterCs & 0xFFFC) == 0) {
+            throw CpuException.gp(0);
+        }
+        int cs = (int) c.sysenterCs & 0xFFFC;
+        c.flagsRest &= ~(Cpu.RF_IF | Cpu.RF_VM | Cpu.RF_RF);
+        if (c.longMode()) {
+            c.setSegmentRaw(Cpu.CS, cs, 0, 0xFFFFFFFFL, 0xA09B);
+            c.rip = c.sysenterEip;
+            c.r[Cpu.RSP] = c.sysenterEsp;
+        } else {
+            c.setSegmentRaw(Cpu.CS, cs, 0, 0xFFFFFFFFL, 0xC09B);
+            c.rip = c.sysenterEip & 0xFFFFFFFFL;
+            c.r[Cpu.RSP] = c.sysenterEsp & 0xFFFFFFFFL;
+        }
+        c.setSegmentRaw(Cpu.SS, cs + 8, 0, 0xFFFFFFFFL, 0xC093);
+        if (c.cpl != 0) {
+            c.flushTlb();
+        }
+        c.cpl = 0;
+        c.updateMode();
+    }
+
+    /** SYSEXIT: back to CPL 3 at RDX/RCX (EDX/ECX without REX.W), segments from SYSENTER_CS. */
+    static void sysexit(Cpu c, Insn i) {
+        if (!protectedMode(c) || c.cpl != 0 || (c.sysenterCs & 0xFFFC) == 0) {
+            throw CpuException.gp(0);
+        }
+        int base = (int) c.sysenterCs & 0xFFFC;
+        if (i.size == 8) {
+            long rip = c.r[Cpu.RDX], rsp = c.r[Cpu.RCX];
+            if (!Cpu.canonical(rip) || !Cpu.canonical(rsp)) {
+                throw CpuException.gp(0);
+            }
+            c.setSegmentRaw(Cpu.CS, (base + 32) | 3, 0, 0xFFFFFFFFL, 0xA0FB);
+            c.setSegmentRaw(Cpu.SS, (base + 40) | 3, 0, 0xFFFFFFFFL, 0xC0F3);
+            c.rip = rip;
+            c.r[Cpu.RSP] = rsp;
+        } else {
+            c.setSegmentRaw(Cpu.CS, (base + 16) | 3, 0, 0xFFFFFFFFL, 0xC0FB);
+            c.setSegmentRaw(Cpu.SS, (base + 24) | 3, 0, 0xFFFFFFFFL, 0xC0F3);
+            c.rip = c.r[Cpu.RDX] & 0xFFFFFFFFL;
+            c.r[Cpu.RSP] = c.r[Cpu.RCX] & 0xFFFFFFFFL;
+        }
+        c.cpl = 3;
+        c.flushTlb();
+        c.updateMode();
+    }
+
     static void fsgsbase(Cpu c, Insn i) {
         if ((c.cr4 & Cpu.CR4_FSGSBASE) == 0) throw CpuException.ud();
         int seg = (i.op == Op.RDFSBASE || i.op == Op.WRFSBASE) ? Cpu.FS : Cpu.GS;
