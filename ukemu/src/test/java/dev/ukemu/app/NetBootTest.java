@@ -183,4 +183,24 @@ class NetBootTest {
             assertNull(status.reason(), out);
         }
     }
+
+    @Test
+    void requestCountOnTheCommandLineEndsTheGuest() throws Exception {
+        SerialCapture serial = new SerialCapture();
+        int tcpPort = freeTcpPort();
+        MachineConfig c = config(serial, tcpPort, freeUdpPort()).withAppend("requests=3");
+        try (Machine m = Machine.create(c)) {
+            m.start();
+            serial.await("net-basic: serving", BOOT_TIMEOUT);
+            assertTrue(serial.text().contains(", until 3 responses)"), serial.text());
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(expectedResponse(), httpGet(tcpPort), "GET " + i);
+            }
+            ExitStatus status = m.waitForExit(EXIT_TIMEOUT);
+            String out = serial.text();
+            assertFalse(out.contains("FAIL"), out);
+            assertTrue(out.contains("net-basic: served 3 HTTP responses on 3 connections, 0 UDP echoes"), out);
+            assertEquals(0, status.code(), out);
+        }
+    }
 }
