@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ukemu.devices.net.UserNetOptions;
+import dev.ukemu.devices.net.FrameSink;
+import dev.ukemu.devices.net.NetBackend;
+import dev.ukemu.devices.net.UserNetBackendFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,6 +19,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -200,6 +205,74 @@ class NetBootTest {
             String out = serial.text();
             assertFalse(out.contains("FAIL"), out);
             assertTrue(out.contains("net-basic: served 3 HTTP responses on 3 connections, 0 UDP echoes"), out);
+            assertEquals(0, status.code(), out);
+        }
+    }
+
+    /** Whether a frame is IPv4 TCP. */
+    static boolean isTcp(ByteBuffer f) {
+        int p = f.position();
+        return f.remaining() >= 34 && f.getShort(p + 12) == 0x0800 && f.get(p + 23) == 6;
+    }
+
+    /**
+     * The real user network, but every TCP segment for the guest arrives twice: the guest must
+     * answer each duplicate with an ACK and still deliver every response byte for byte.
+     */
+    @Test
+    void duplicatedSegmentsAreAcknowledgedAndChangeNothing() throws Exception {
+        SerialCapture serial = new SerialCapture();
+        int tcpPort = freeTcpPort();
+        int udpPort = freeUdpPort();
+        AtomicInteger duplicated = new AtomicInteger();
+        UserNetBackendFactory doubling = options -> {
+            NetBackend real = NetBackends.createUser(options);
+            return new NetBackend() {
+                @Override
+                public FrameSink connect(FrameSink toGuest) {
+                    return real.connect(new FrameSink() {
+                        @Override
+                        public boolean offer(ByteBuffer frame) {
+                            ByteBuffer copy = isTcp(frame) ? ByteBuffer.allocate(frame.remaining()).put(frame.duplicate()).flip() : null;
+                            if (!toGuest.offer(frame)) {
+                                return false;
+                            }
+                            if (copy != null && toGuest.offer(copy)) {
+                                duplicated.incrementAndGet();
+                            }
+                            return true;
+                        }
+
+                        @Override
+                        public void whenWritable(Runnable action) {
+                            toGuest.whenWritable(action);
+                        }
+                    });
+                }
+
+                @Override
+                public void close() {
+                    real.close();
+                }
+            };
+        };
+        try (Machine m = Machine.create(config(serial, tcpPort, udpPort), doubling);
+                DatagramSocket udp = new DatagramSocket(0, LOOPBACK)) {
+            udp.setSoTimeout(SOCKET_TIMEOUT_MS);
+            m.start();
+            serial.await("net-basic: serving", BOOT_TIMEOUT);
+            for (int i = 0; i < 20; i++) {
+                assertArrayEquals(expectedResponse(), httpGet(tcpPort), "GET " + i);
+            }
+            udpExchange(udp, udpPort, "quit".getBytes(StandardCharsets.US_ASCII));
+            ExitStatus status = m.waitForExit(EXIT_TIMEOUT);
+            String out = serial.text();
+            assertFalse(out.contains("FAIL"), out);
+            assertTrue(duplicated.get() >= 20 * 4, "segments duplicated: " + duplicated.get());
+            var matcher = java.util.regex.Pattern.compile("net-basic: served 20 HTTP responses on 20 connections, 1 UDP echoes, "
+                    + "([0-9]+) duplicate segments re-ACKed").matcher(out);
+            assertTrue(matcher.find(), out);
+            assertTrue(Integer.parseInt(matcher.group(1)) >= 20 * 2, "re-ACKed: " + matcher.group(1) + "\n" + out);
             assertEquals(0, status.code(), out);
         }
     }
