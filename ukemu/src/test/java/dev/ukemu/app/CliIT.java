@@ -305,4 +305,91 @@ class CliIT {
         assertTrue(r.out().contains("Hello, World!"), r.out());
         assertEquals(24, Files.size(pcap), "a pcap header and no frames");
     }
+
+    @Test
+    void netDumpRecordsTheGuestsDhcpAndHttp(@TempDir Path dir) throws Exception {
+        Path pcap = dir.resolve("net.pcap");
+        int tcpPort = NetBootTest.freeTcpPort();
+        int udpPort = NetBootTest.freeUdpPort();
+        Path jar = Path.of(System.getProperty("ukemu.jar", "target/ukemu.jar"));
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                jar.toString(), image("net-basic.elf"), "-nic",
+                "user,hostfwd=tcp::" + tcpPort + "-:80,hostfwd=udp::" + udpPort + "-:7", "--net-dump", pcap.toString());
+        Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectError(dir.resolve("stderr").toFile()).start();
+        StringBuilder out = new StringBuilder();
+        try {
+            var in = p.getInputStream();
+            int b;
+            while (out.indexOf("net-basic: serving") < 0 && (b = in.read()) >= 0) {
+                out.append((char) b);
+            }
+            assertTrue(out.indexOf("net-basic: serving") >= 0, out.toString());
+            assertEquals(NetBootTest.expectedResponse().length, NetBootTest.httpGet(tcpPort).length);
+            try (var udp = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+                udp.setSoTimeout(30_000);
+                NetBootTest.udpExchange(udp, udpPort, "quit".getBytes(StandardCharsets.US_ASCII));
+            }
+            out.append(new String(in.readAllBytes(), StandardCharsets.ISO_8859_1));
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "ukemu did not exit");
+        } finally {
+            p.destroyForcibly();
+        }
+        assertEquals(0, p.exitValue(), out + Files.readString(dir.resolve("stderr")));
+        assertFalse(out.toString().contains("FAIL"), out.toString());
+
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(pcap));
+        assertTrue(b.remaining() >= 24, "pcap global header");
+        b.order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (b.getInt(0) != 0xa1b2c3d4) {
+            b.order(java.nio.ByteOrder.BIG_ENDIAN);
+        }
+        assertEquals(0xa1b2c3d4, b.getInt(0), "pcap magic (microsecond timestamps)");
+        assertEquals(2, b.getShort(4), "pcap major version");
+        assertEquals(4, b.getShort(6), "pcap minor version");
+        assertEquals(1, b.getInt(20), "link type Ethernet");
+        int frames = 0, dhcp = 0, http = 0;
+        java.util.Set<Integer> dhcpTypes = new java.util.TreeSet<>();
+        b.position(24);
+        while (b.remaining() > 0) {
+            assertTrue(b.remaining() >= 16, "record header");
+            b.getInt();
+            b.getInt();
+            int incl = b.getInt();
+            int orig = b.getInt();
+            assertTrue(incl <= orig && incl <= b.remaining(), "record length");
+            byte[] f = new byte[incl];
+            b.get(f);
+            frames++;
+            if (f.length < 34 || (f[12] & 0xFF) != 0x08 || f[13] != 0x00) {
+                continue;
+            }
+            int ihl = (f[14] & 0x0F) * 4;
+            int proto = f[23] & 0xFF;
+            int l4 = 14 + ihl;
+            if (f.length < l4 + 4) {
+                continue;
+            }
+            int sport = (f[l4] & 0xFF) << 8 | (f[l4 + 1] & 0xFF);
+            int dport = (f[l4 + 2] & 0xFF) << 8 | (f[l4 + 3] & 0xFF);
+            if (proto == 17 && (sport == 68 && dport == 67 || sport == 67 && dport == 68)) {
+                dhcp++;
+                for (int o = l4 + 8 + 240; o + 2 < f.length && (f[o] & 0xFF) != 255; ) {
+                    if (f[o] == 0) {
+                        o++;
+                        continue;
+                    }
+                    if (f[o] == 53) {
+                        dhcpTypes.add(f[o + 2] & 0xFF);
+                    }
+                    o += 2 + (f[o + 1] & 0xFF);
+                }
+            } else if (proto == 6 && (sport == 80 || dport == 80)) {
+                http++;
+            }
+        }
+        assertTrue(dhcp >= 4, "DHCP frames: " + dhcp);
+        assertEquals(java.util.Set.of(1, 2, 3, 5), dhcpTypes, "DISCOVER, OFFER, REQUEST, ACK");
+        assertTrue(http >= 10, "TCP frames to or from port 80: " + http + " of " + frames);
+    }
 }
