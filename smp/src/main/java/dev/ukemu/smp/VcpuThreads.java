@@ -140,12 +140,20 @@ public final class VcpuThreads {
      * holds one parks for the holder first, so two such vCPUs cannot deadlock.
      */
     public void runExclusive(Cpu self, Runnable action) {
-        while (!exclusiveLock.tryLock()) {
-            if ((self.events & Interpreter.EV_PAUSE) != 0) {
-                parkForPause(self);
-            } else {
-                Thread.onSpinWait();
+        // Wait for the section by blocking, not spinning (vCPUs may outnumber host cores), and
+        // park whenever the holder pauses this vCPU, so two requesters cannot deadlock.
+        try {
+            while (!exclusiveLock.tryLock(50, java.util.concurrent.TimeUnit.MICROSECONDS)) {
+                if ((self.events & Interpreter.EV_PAUSE) != 0) {
+                    parkForPause(self);
+                }
+                if ((self.events & Interpreter.EV_STOP) != 0) {
+                    return;
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
         }
         try {
             synchronized (pauseLock) {
@@ -188,6 +196,7 @@ public final class VcpuThreads {
                 Thread.currentThread().interrupt();
             } finally {
                 parked--;
+                pauseLock.notifyAll();
             }
         }
     }

@@ -38,33 +38,29 @@ public final class IoApic implements BusDevice {
         return high -> setPin(pin, high);
     }
 
-    public void setPin(int pin, boolean high) {
-        int vector = -1;
-        int mode = 0;
-        int dest = 0;
-        boolean logical = false, level = false;
-        synchronized (this) {
-            boolean was = asserted[pin];
-            asserted[pin] = high;
-            long e = redirection[pin];
-            if ((e & MASKED) != 0 || !high) {
+    /**
+     * Drives input {@code pin}. Delivery happens under this I/O APIC's lock, so a guest's write
+     * that masks or reprograms the pin returns only after a message already decided on has
+     * reached its local APIC. (The local APICs never call back into the I/O APIC while holding
+     * their own locks, so this order cannot deadlock.)
+     */
+    public synchronized void setPin(int pin, boolean high) {
+        boolean was = asserted[pin];
+        asserted[pin] = high;
+        long e = redirection[pin];
+        if ((e & MASKED) != 0 || !high) {
+            return;
+        }
+        boolean level = (e & LEVEL) != 0;
+        if (level) {
+            if ((e & REMOTE_IRR) != 0) {
                 return;
             }
-            level = (e & LEVEL) != 0;
-            if (level) {
-                if ((e & REMOTE_IRR) != 0) {
-                    return;
-                }
-                redirection[pin] = e | REMOTE_IRR;
-            } else if (was) {
-                return; // no new edge
-            }
-            vector = (int) (e & 0xFF);
-            mode = (int) (e >> 8) & 7;
-            logical = (e & DEST_LOGICAL) != 0;
-            dest = (int) (e >>> 56);
+            redirection[pin] = e | REMOTE_IRR;
+        } else if (was) {
+            return; // no new edge
         }
-        bus.deliver(dest, logical, mode, vector, level);
+        bus.deliver((int) (e >>> 56), (e & DEST_LOGICAL) != 0, (int) (e >> 8) & 7, (int) (e & 0xFF), level);
     }
 
     /** An EOI for {@code vector}: clears remote IRR of matching level pins and re-delivers still-asserted ones. */
