@@ -146,5 +146,12 @@ void check_irq_rate(struct check *c, const struct irq_run *r, unsigned want, uin
 
 void check_irq_flow(struct check *c, const struct irq_run *r, unsigned want, uint64_t period_us)
 {
-	check_range(c, "interrupts", r->count, want, r->elapsed_us / period_us + 2);
+	/*
+	 * A host stall makes the PIT replay the periods it missed back to back (as QEMU's
+	 * does), so a burst of up to BURST extra interrupts can land in a short window; the
+	 * rate itself is judged elsewhere by the median gap between interrupts.
+	 */
+	enum { BURST = 8 };
+	uint64_t hi = r->elapsed_us / period_us + 2;
+	check_range(c, "interrupts", r->count, want, (hi > want ? hi : want) + BURST);
 }
