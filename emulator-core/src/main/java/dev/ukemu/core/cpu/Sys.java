@@ -16,7 +16,10 @@ final class Sys {
             MSR_SFMASK = 0xC0000084, MSR_FS_BASE = 0xC0000100, MSR_GS_BASE = 0xC0000101,
             MSR_KERNEL_GS_BASE = 0xC0000102, MSR_TSC_AUX = 0xC0000103;
 
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /** RDRAND's source, made on first use: seeding it costs start-up time most guests never repay. */
+    private static final class Entropy {
+        static final SecureRandom SOURCE = new SecureRandom();
+    }
 
     static boolean protectedMode(Cpu c) {
         return (c.cr0 & Cpu.CR0_PE) != 0;
@@ -534,7 +537,7 @@ final class Sys {
     static void rdrand(Cpu c, Insn i) {
         int feature = i.op == Op.RDRAND ? CpuidModel.F_RDRAND : CpuidModel.F_RDSEED;
         if (!c.cpuid.has(feature)) throw CpuException.ud();
-        long v = RANDOM.nextLong();
+        long v = Entropy.SOURCE.nextLong();
         c.setReg(i.rm, i.size, v);
         c.setFlagsArith(LazyFlags.CF);
     }
