@@ -90,10 +90,10 @@ final class PcDevices {
         ports.register(VGA_PORTS, VGA_PORTS_SIZE, vga.ports(), "VGA registers");
         mmio.register(VGA_TEXT, VGA_TEXT_SIZE, vga.memory(), "VGA text buffer");
 
-        this.i8042 = new Ps2Controller(control, isa(IRQ_KEYBOARD), isa(IRQ_MOUSE), IrqLine.NONE);
+        this.i8042 = new Ps2Controller(control, isa(IRQ_KEYBOARD), isa(IRQ_MOUSE), IrqLine.none());
         ports.register(Ps2Controller.DATA_PORT, 1, i8042.dataPort(), "i8042 data");
         ports.register(Ps2Controller.COMMAND_PORT, 1, i8042.commandPort(), "i8042 command");
-        this.port92 = new Port92(control, IrqLine.NONE);
+        this.port92 = new Port92(control, IrqLine.none());
         ports.register(Port92.PORT, Port92.SIZE, port92, "port 0x92 (A20, fast reset)");
         this.resetControl = new ResetControl(control);
         // 0xCF9 sits inside the PCI address register: the host forwards byte accesses there.

@@ -97,7 +97,7 @@ public final class AcpiPm implements BusDevice {
 
     /** A PM block whose SCI is connected to nothing. */
     public AcpiPm(SystemControl system, LongSupplier nanos) {
-        this(system, nanos, IrqLine.NONE);
+        this(system, nanos, IrqLine.none());
     }
 
     /** Returns the registers to their power-on values (the timer keeps counting, as QEMU's). */

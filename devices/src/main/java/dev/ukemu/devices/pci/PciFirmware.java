@@ -106,8 +106,7 @@ public final class PciFirmware {
     }
 
     /** Largest alignment first, then largest size: SeaBIOS's insertion order. */
-    private static final Comparator<Entry> ORDER =
-            Comparator.comparingLong(Entry::size).reversed();
+    private static final Comparator<Entry> ORDER = (a, b) -> Long.compare(b.size(), a.size());
 
     private static List<Entry> region(List<Entry> all, Region r, boolean only64) {
         List<Entry> l = new ArrayList<>();

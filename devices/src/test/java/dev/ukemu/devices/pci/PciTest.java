@@ -24,7 +24,7 @@ class PciTest {
     private final PciBus bus = new PciBus(ports, mmio);
     private final RecordingSystemControl system = new RecordingSystemControl();
     private final RecordingIrqLine[] isa = new RecordingIrqLine[16];
-    private final DualPic pic = new DualPic(IrqLine.NONE);
+    private final DualPic pic = new DualPic(IrqLine.none());
     private final AcpiPm acpiPm = new AcpiPm(system, () -> 0L);
     private final Piix3IsaBridge piix3;
     private final Piix4Pm pm;

@@ -3,7 +3,6 @@ package dev.ukemu.loader.elf;
 import dev.ukemu.loader.LoadException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -277,7 +276,10 @@ public record ElfFile(
                 String name = string(strings.offset(), strings.size(), nameOff, "symbol name");
                 list.add(new Symbol(name, value, size, symType, info >>> 4, shndx));
             }
-            list.sort(Comparator.comparing(Symbol::value, Long::compareUnsigned).thenComparing(Symbol::name));
+            list.sort((a, b) -> {
+                int byValue = Long.compareUnsigned(a.value(), b.value());
+                return byValue != 0 ? byValue : a.name().compareTo(b.name());
+            });
             return list;
         }
 

@@ -18,7 +18,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
@@ -133,7 +132,7 @@ public final class CpioArchive {
         } catch (UnsupportedOperationException e) {
             throw new LoadException(label + ": " + e.getMessage());
         }
-        nodes.sort(Comparator.comparing(Node::name));
+        nodes.sort((a, b) -> a.name().compareTo(b.name()));
         return nodes;
     }
 

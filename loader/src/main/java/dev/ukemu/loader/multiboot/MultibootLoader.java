@@ -18,7 +18,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -87,7 +86,7 @@ public final class MultibootLoader {
         info.write(mem, MultibootInfo.INFO_ADDRESS);
         regions.add(new BootImage.Region("multiboot info", MultibootInfo.INFO_ADDRESS,
                 MultibootInfo.INFO_ADDRESS + MultibootInfo.SIZE));
-        regions.sort(Comparator.comparingLong(BootImage.Region::start));
+        regions.sort((a, b) -> Long.compare(a.start(), b.start()));
         return new BootImage(kernel.entry(), MultibootInfo.BOOTLOADER_MAGIC, (int) MultibootInfo.INFO_ADDRESS,
                 kernel.start(), kernel.end(), kernel.format(), kernel.symbols(), regions, warnings);
     }
@@ -190,7 +189,7 @@ public final class MultibootLoader {
         if (segments.isEmpty()) {
             throw new LoadException(label + " has no loadable segments");
         }
-        segments.sort(Comparator.comparing(ElfFile.ProgramHeader::paddr, Long::compareUnsigned));
+        segments.sort((a, b) -> Long.compareUnsigned(a.paddr(), b.paddr()));
         long start = Long.MAX_VALUE, end = 0;
         ElfFile.ProgramHeader previous = null;
         for (ElfFile.ProgramHeader ph : segments) {
