@@ -2,6 +2,7 @@ package dev.ukemu.app;
 
 import dev.ukemu.app.cli.CommandLine;
 import dev.ukemu.app.cli.UsageException;
+import dev.ukemu.core.memory.GuestMemory;
 import dev.ukemu.loader.LoadException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -12,6 +13,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        GuestMemory.linkNativeCallsInBackground();
         System.exit(run(args, System.out, System.err));
     }
 

@@ -4,11 +4,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.ByteOrder;
-import java.util.Optional;
 
 /**
  * Guest RAM: one off-heap segment indexed directly by guest-physical address, so a soft-TLB entry
@@ -142,21 +140,13 @@ public final class GuestMemory implements AutoCloseable {
     private static final int MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
 
     private static MemorySegment allocate(Arena arena, long size) {
-        Optional<MethodHandle[]> calls = MmapHolder.CALLS;
-        if (calls.isPresent()) {
-            MethodHandle mmap = calls.get()[0];
-            MethodHandle munmap = calls.get()[1];
+        MethodHandle mmap = Mmap.HANDLE;
+        if (mmap != null) {
             try {
                 MemorySegment base = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, size,
                         PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
                 if (base.address() != -1L && base.address() != 0L) {
-                    return base.reinterpret(size, arena, seg -> {
-                        try {
-                            int rc = (int) munmap.invokeExact(seg, size);
-                        } catch (Throwable ignored) {
-                            // The mapping dies with the process anyway.
-                        }
-                    });
+                    return base.reinterpret(size, arena, seg -> unmap(seg, size));
                 }
             } catch (Throwable t) {
                 // Fall through to a heap-independent allocation.
@@ -166,23 +156,52 @@ public final class GuestMemory implements AutoCloseable {
         return arena.allocate(size, 4096);
     }
 
-    /** mmap/munmap from the C library, looked up once; absent where the platform has none. */
-    private static final class MmapHolder {
-        static final Optional<MethodHandle[]> CALLS = lookup();
+    private static void unmap(MemorySegment seg, long size) {
+        MethodHandle munmap = Munmap.HANDLE;
+        if (munmap == null) {
+            return;
+        }
+        try {
+            int rc = (int) munmap.invokeExact(seg, size);
+        } catch (Throwable ignored) {
+            // The mapping dies with the process anyway.
+        }
+    }
 
-        private static Optional<MethodHandle[]> lookup() {
-            try {
-                Linker linker = Linker.nativeLinker();
-                SymbolLookup libc = linker.defaultLookup();
-                MethodHandle mmap = linker.downcallHandle(libc.find("mmap").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-                MethodHandle munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-                return Optional.of(new MethodHandle[] {mmap, munmap});
-            } catch (Throwable t) {
-                return Optional.empty();
-            }
+    /**
+     * Links mmap and munmap on a background thread. A downcall handle costs tens of milliseconds
+     * on a freshly started JVM (the linker generates code for it), so the command line calls this
+     * first thing and the work overlaps with parsing options and building the machine; whoever
+     * needs a handle first waits for it.
+     */
+    public static void linkNativeCallsInBackground() {
+        Thread.ofPlatform().name("ukemu-link-mmap").daemon(true).start(GuestMemory::linkNativeCalls);
+    }
+
+    private static void linkNativeCalls() {
+        MethodHandle mmap = Mmap.HANDLE;
+        MethodHandle munmap = Munmap.HANDLE;
+    }
+
+    /** mmap from the C library, looked up once; null where the platform has none. */
+    private static final class Mmap {
+        static final MethodHandle HANDLE = link("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    }
+
+    /** munmap, linked apart from mmap: a run that never closes its memory need not wait for it. */
+    private static final class Munmap {
+        static final MethodHandle HANDLE = link("munmap", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    }
+
+    private static MethodHandle link(String name, FunctionDescriptor signature) {
+        try {
+            Linker linker = Linker.nativeLinker();
+            return linker.downcallHandle(linker.defaultLookup().find(name).orElseThrow(), signature);
+        } catch (Throwable t) {
+            return null;
         }
     }
 }
