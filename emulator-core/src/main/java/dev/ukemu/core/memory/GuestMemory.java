@@ -73,7 +73,7 @@ public final class GuestMemory implements AutoCloseable {
             throw new IllegalArgumentException(String.format(
                     "0x%x-0x%x is not guest RAM or ROM", paddr, paddr + len - 1));
         }
-        MemorySegment.copy(data, off, ram, BYTE, paddr, len);
+        MemorySegment.copy(MemorySegment.ofArray(data), off, ram, paddr, len);
     }
 
     public void load(long paddr, byte[] data) {
@@ -90,7 +90,7 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     public void read(long paddr, byte[] dst, int off, int len) {
-        MemorySegment.copy(ram, BYTE, paddr, dst, off, len);
+        MemorySegment.copy(ram, paddr, MemorySegment.ofArray(dst), off, len);
     }
 
     public byte[] read(long paddr, int len) {

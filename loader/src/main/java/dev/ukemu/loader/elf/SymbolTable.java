@@ -10,14 +10,17 @@ import java.util.Optional;
  * name into an address.
  */
 public record SymbolTable(List<ElfFile.Symbol> symbols) {
-    private static final Comparator<ElfFile.Symbol> BY_VALUE =
-            Comparator.comparing(ElfFile.Symbol::value, Long::compareUnsigned);
+    /** By address, then name (a plain lambda: the JVM's AOT cache can link it, not Comparator.comparing's). */
+    private static final Comparator<ElfFile.Symbol> ORDER = (a, b) -> {
+        int byValue = Long.compareUnsigned(a.value(), b.value());
+        return byValue != 0 ? byValue : a.name().compareTo(b.name());
+    };
 
     public static final SymbolTable EMPTY = new SymbolTable(List.of());
 
     public SymbolTable {
         List<ElfFile.Symbol> sorted = new ArrayList<>(symbols);
-        sorted.sort(BY_VALUE.thenComparing(ElfFile.Symbol::name));
+        sorted.sort(ORDER);
         symbols = List.copyOf(sorted);
     }
 

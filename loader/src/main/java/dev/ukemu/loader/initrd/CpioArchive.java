@@ -280,7 +280,7 @@ public final class CpioArchive {
 
     private static String ascii(MemorySegment data, long off, int len) {
         byte[] b = new byte[len];
-        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off, b, 0, len);
+        MemorySegment.copy(data, off, MemorySegment.ofArray(b), 0, len);
         return new String(b, StandardCharsets.ISO_8859_1);
     }
 
