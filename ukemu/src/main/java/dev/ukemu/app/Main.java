@@ -13,7 +13,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        GuestMemory.linkNativeCallsInBackground();
+        GuestMemory.Warmup.start();
         System.exit(run(args, System.out, System.err));
     }
 

@@ -169,18 +169,44 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
-     * Links mmap and munmap on a background thread. A downcall handle costs tens of milliseconds
-     * on a freshly started JVM (the linker generates code for it), so the command line calls this
-     * first thing and the work overlaps with parsing options and building the machine; whoever
-     * needs a handle first waits for it.
+     * Prepares on a background thread what guest RAM needs from the FFM API. On a freshly started
+     * JVM the first use of each piece costs time because the JDK generates code for it: linking
+     * mmap and munmap (tens of milliseconds), their first calls, and the first access through each
+     * of {@link #BYTE} .. {@link #LONG}. The command line starts this first thing, so that the work
+     * overlaps with parsing options and building the machine; whoever needs a piece first either
+     * waits for it (class initialisation) or makes it as well. A class of its own, so that starting
+     * it does not initialise GuestMemory (and the FFM classes) on the caller's thread.
      */
-    public static void linkNativeCallsInBackground() {
-        Thread.ofPlatform().name("ukemu-link-mmap").daemon(true).start(GuestMemory::linkNativeCalls);
+    public static final class Warmup {
+        private Warmup() {
+        }
+
+        public static void start() {
+            Thread.ofPlatform().name("ukemu-ffm-warmup").daemon(true).start(GuestMemory::warmUp);
+        }
     }
 
-    private static void linkNativeCalls() {
+    /**
+     * In the order a booting machine needs them: mmap linked, the accessors used (the loader
+     * writes guest RAM right after allocating it), then one page mapped and unmapped (which
+     * links munmap).
+     */
+    private static void warmUp() {
         MethodHandle mmap = Mmap.HANDLE;
-        MethodHandle munmap = Munmap.HANDLE;
+        try (Arena arena = Arena.ofConfined()) {
+            exercise(MemorySegment.ofArray(new long[8]));
+            exercise(allocate(arena, 4096));
+        } catch (RuntimeException e) {
+            // Only a head start: the machine reports whatever fails when it really allocates.
+        }
+    }
+
+    private static void exercise(MemorySegment s) {
+        s.set(BYTE, 0, s.get(BYTE, 1));
+        s.set(SHORT, 2, s.get(SHORT, 4));
+        s.set(INT, 8, s.get(INT, 12));
+        s.set(LONG, 16, s.get(LONG, 24));
+        MemorySegment.copy(MemorySegment.ofArray(new byte[8]), 0, s, 32, 8);
     }
 
     /** mmap from the C library, looked up once; null where the platform has none. */
@@ -190,7 +216,7 @@ public final class GuestMemory implements AutoCloseable {
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
     }
 
-    /** munmap, linked apart from mmap: a run that never closes its memory need not wait for it. */
+    /** munmap, linked apart from mmap: nothing needs it until memory is closed. */
     private static final class Munmap {
         static final MethodHandle HANDLE = link("munmap", FunctionDescriptor.of(ValueLayout.JAVA_INT,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
