@@ -4,8 +4,12 @@ import dev.ukemu.app.cli.CommandLine;
 import dev.ukemu.app.cli.UsageException;
 import dev.ukemu.core.memory.GuestMemory;
 import dev.ukemu.loader.LoadException;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.channels.Channels;
 
 /** {@code java -jar ukemu.jar}: parses the command line, boots the machine, exits as the guest did. */
 public final class Main {
@@ -14,11 +18,33 @@ public final class Main {
 
     public static void main(String[] args) {
         GuestMemory.Warmup.start();
-        System.exit(run(args, System.out, System.err));
+        InputStream stdin = interruptibleStdin();
+        int status = run(args, stdin, System.out, System.err);
+        try {
+            stdin.close();
+        } catch (IOException e) {
+            // Exiting anyway.
+        }
+        System.exit(status);
+    }
+
+    /**
+     * Standard input as an interruptible channel. The serial console's reader waits in read(2)
+     * until the user types, and the JVM's exit waits up to 0.3 s for a thread that is in native
+     * code (-XX:UserThreadWaitAttemptsAtExit); closing this stream before exiting wakes the
+     * reader out of read(2) (a signal, as for any interruptible channel), so exit is immediate.
+     */
+    private static InputStream interruptibleStdin() {
+        return Channels.newInputStream(new FileInputStream(FileDescriptor.in).getChannel());
     }
 
     /** Runs ukemu as the command line would; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, System.in, out, err);
+    }
+
+    /** As {@link #run(String[], PrintStream, PrintStream)}, with {@code in} as standard input. */
+    static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
         CommandLine.Parsed p;
         try {
             p = CommandLine.parse(args);
@@ -48,7 +74,7 @@ public final class Main {
         } else if (p.vga()) {
             serial = java.io.OutputStream.nullOutputStream();
         }
-        MachineConfig config = p.config().withSerialOutput(serial).withSerialInput(p.vga() ? null : System.in);
+        MachineConfig config = p.config().withSerialOutput(serial).withSerialInput(p.vga() ? null : in);
         try (Machine m = Machine.create(config)) {
             for (String w : m.bootImage().warnings()) {
                 err.println("ukemu: warning: " + w);
