@@ -82,6 +82,7 @@ public final class Machine implements AutoCloseable {
     private final List<NetBackend> backends = new ArrayList<>();
     private PcapWriter pcap;
     private long startNanos;
+    private boolean leaveRamMapped;
 
     private Machine(MachineConfig config, UserNetBackendFactory userNet) throws LoadException, IOException {
         for (NicConfig n : config.nics()) {
@@ -416,7 +417,17 @@ public final class Machine implements AutoCloseable {
         closeNetworks();
         timers.close();
         log.close();
-        memory.close();
+        if (!leaveRamMapped) {
+            memory.close();
+        }
+    }
+
+    /**
+     * Makes {@link #close()} leave guest RAM mapped: for a process that exits right after, where
+     * the kernel reclaims it anyway and unmapping would first cost linking munmap.
+     */
+    void leaveGuestRamMappedOnClose() {
+        leaveRamMapped = true;
     }
 
     private final class Control implements SystemControl {

@@ -19,7 +19,7 @@ public final class Main {
     public static void main(String[] args) {
         GuestMemory.Warmup.start();
         InputStream stdin = interruptibleStdin();
-        int status = run(args, stdin, System.out, System.err);
+        int status = run(args, stdin, System.out, System.err, true);
         try {
             stdin.close();
         } catch (IOException e) {
@@ -40,11 +40,15 @@ public final class Main {
 
     /** Runs ukemu as the command line would; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        return run(args, System.in, out, err);
+        return run(args, System.in, out, err, false);
     }
 
-    /** As {@link #run(String[], PrintStream, PrintStream)}, with {@code in} as standard input. */
-    static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+    /**
+     * As {@link #run(String[], PrintStream, PrintStream)}, with {@code in} as standard input;
+     * {@code processExits}: the caller exits the JVM next, so guest RAM is left for the kernel to
+     * reclaim instead of being unmapped (which would first have to link munmap).
+     */
+    static int run(String[] args, InputStream in, PrintStream out, PrintStream err, boolean processExits) {
         CommandLine.Parsed p;
         try {
             p = CommandLine.parse(args);
@@ -76,6 +80,9 @@ public final class Main {
         }
         MachineConfig config = p.config().withSerialOutput(serial).withSerialInput(p.vga() ? null : in);
         try (Machine m = Machine.create(config)) {
+            if (processExits) {
+                m.leaveGuestRamMappedOnClose();
+            }
             for (String w : m.bootImage().warnings()) {
                 err.println("ukemu: warning: " + w);
             }

@@ -171,11 +171,12 @@ public final class GuestMemory implements AutoCloseable {
     /**
      * Prepares on a background thread what guest RAM needs from the FFM API. On a freshly started
      * JVM the first use of each piece costs time because the JDK generates code for it: linking
-     * mmap and munmap (tens of milliseconds), their first calls, and the first access through each
-     * of {@link #BYTE} .. {@link #LONG}. The command line starts this first thing, so that the work
+     * mmap (tens of milliseconds), its first call, and the first access through each of
+     * {@link #BYTE} .. {@link #LONG}. The command line starts this first thing, so that the work
      * overlaps with parsing options and building the machine; whoever needs a piece first either
      * waits for it (class initialisation) or makes it as well. A class of its own, so that starting
-     * it does not initialise GuestMemory (and the FFM classes) on the caller's thread.
+     * it does not initialise GuestMemory (and the FFM classes) on the caller's thread. munmap is
+     * left alone: a command-line run exits without unmapping.
      */
     public static final class Warmup {
         private Warmup() {
@@ -186,22 +187,10 @@ public final class GuestMemory implements AutoCloseable {
         }
     }
 
-    /**
-     * In the order a booting machine needs them: mmap linked, the accessors used (the loader
-     * writes guest RAM right after allocating it), then one page mapped and unmapped (which
-     * links munmap).
-     */
+    /** In the order a booting machine needs them: mmap, then the accessors on a heap segment. */
     private static void warmUp() {
         MethodHandle mmap = Mmap.HANDLE;
-        try (Arena arena = Arena.ofConfined()) {
-            exercise(MemorySegment.ofArray(new long[8]));
-            exercise(allocate(arena, 4096));
-        } catch (RuntimeException e) {
-            // Only a head start: the machine reports whatever fails when it really allocates.
-        }
-    }
-
-    private static void exercise(MemorySegment s) {
+        MemorySegment s = MemorySegment.ofArray(new long[8]);
         s.set(BYTE, 0, s.get(BYTE, 1));
         s.set(SHORT, 2, s.get(SHORT, 4));
         s.set(INT, 8, s.get(INT, 12));
@@ -214,6 +203,19 @@ public final class GuestMemory implements AutoCloseable {
         static final MethodHandle HANDLE = link("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+
+        static {
+            // A call that maps nothing (length 0 fails with EINVAL): the first call of a downcall
+            // generates code too, and this way it is done by whoever links.
+            if (HANDLE != null) {
+                try {
+                    MemorySegment none = (MemorySegment) HANDLE.invokeExact(MemorySegment.NULL, 0L, PROT_READ,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+                } catch (Throwable ignored) {
+                    // The real call reports whatever is wrong.
+                }
+            }
+        }
     }
 
     /** munmap, linked apart from mmap: nothing needs it until memory is closed. */
