@@ -16,6 +16,22 @@ public final class CodeCache {
     private final ConcurrentHashMap<Long, List<Block>> byPage = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Block> byKey = new ConcurrentHashMap<>();
     private final List<Cpu> cpus = new CopyOnWriteArrayList<>();
+    /** Null when the machine runs the interpreter alone. */
+    final Jit jit;
+
+    /** A code cache with the JIT chosen by system properties ({@link JitConfig#fromSystemProperties}). */
+    public CodeCache() {
+        this(JitConfig.fromSystemProperties());
+    }
+
+    public CodeCache(JitConfig jit) {
+        this.jit = jit.enabled() ? new Jit(jit, this) : null;
+    }
+
+    /** The JIT, or null when the interpreter runs alone. */
+    public Jit jit() {
+        return jit;
+    }
 
     static long key(long paddr, int bits) {
         return paddr << 2 | (bits == 64 ? 2 : bits == 32 ? 1 : 0);
@@ -105,6 +121,9 @@ public final class CodeCache {
         }
         byPage.clear();
         byKey.clear();
+        if (jit != null) {
+            jit.clear();
+        }
     }
 
     public int blockCount() {
