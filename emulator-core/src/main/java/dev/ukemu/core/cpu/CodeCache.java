@@ -37,6 +37,11 @@ public final class CodeCache {
         return paddr << 2 | (bits == 64 ? 2 : bits == 32 ? 1 : 0);
     }
 
+    /** True when guest memory accesses must be ordered for several vCPUs (the machine is SMP). */
+    boolean tso() {
+        return !cpus.isEmpty() && cpus.get(0).tso;
+    }
+
     void attach(Cpu c) {
         cpus.add(c);
     }

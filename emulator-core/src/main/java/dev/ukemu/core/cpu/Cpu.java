@@ -103,6 +103,11 @@ public final class Cpu {
     public long instructions;
     /** Exits from straight-line execution, by cause (for --stats). */
     public long portIoExits, mmioExits, exceptions, interrupts, halts, blocksDecoded;
+    /**
+     * Backward jumps a compiled region takes before it returns to the run loop even with no event
+     * pending, so that one {@link Interpreter#step} stays bounded work.
+     */
+    public int regionLoopLimit = 4096;
     /** Compiled-region runs, and why each run ended: indexed by the {@code EXIT_} constants. */
     public long regionRuns;
     public final long[] regionExits = new long[EXIT_NAMES.length];

@@ -105,7 +105,7 @@ public final class Interpreter {
         try {
             b = block(c);
             Region r = b.region;
-            if (r != null && !c.interruptShadow) {
+            if (r != null && !c.interruptShadow && r.entry.linear == c.rip) {
                 r.uses++;
                 r.run(c);
                 return;
@@ -114,7 +114,7 @@ public final class Interpreter {
             if (jit != null && ++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64) {
                 jit.request(b);
                 r = b.region;
-                if (r != null && !c.interruptShadow) {
+                if (r != null && !c.interruptShadow && b.linear == c.rip) {
                     r.run(c);
                     return;
                 }

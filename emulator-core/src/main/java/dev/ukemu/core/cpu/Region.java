@@ -8,19 +8,29 @@ package dev.ukemu.core.cpu;
  * including on a guest fault (RIP and registers as of the faulting instruction).
  */
 public abstract class Region {
-    /** The decoded instructions the region was compiled from, for the instructions it hands back to the interpreter. */
+    /** The instructions of the region, in emission order; {@code cur} in generated code indexes these. */
     protected final Insn[] insns;
+    /** Each instruction's address, the next instruction's, and how many instructions follow it in its block. */
+    final long[] insnRip, insnNext;
+    final int[] remaining;
+    /** Instructions whose implicit stack access turns a non-canonical address into #SS. */
+    final boolean[] stackOp;
     final Block entry;
     /** Guest instructions compiled and JVM bytecode bytes generated, for statistics. */
-    final int guestInsns, bytecodeBytes;
-    /** Runs since compilation; read by the eviction policy. */
+    final int guestInsns;
+    int bytecodeBytes;
+    /** Runs since compilation (or the last eviction round); read by the eviction policy. */
     int uses;
 
-    protected Region(Insn[] insns, Block entry, int guestInsns, int bytecodeBytes) {
-        this.insns = insns;
-        this.entry = entry;
-        this.guestInsns = guestInsns;
-        this.bytecodeBytes = bytecodeBytes;
+    protected Region(Object plan) {
+        RegionCompiler.Plan p = (RegionCompiler.Plan) plan;
+        this.insns = p.insns;
+        this.insnRip = p.insnRip;
+        this.insnNext = p.insnNext;
+        this.remaining = p.remaining;
+        this.stackOp = p.stackOp;
+        this.entry = p.entry;
+        this.guestInsns = p.insns.length;
     }
 
     /** Runs guest code from the entry block; see the class comment. */
