@@ -54,6 +54,12 @@ public final class CodeCache {
         return byPage.containsKey(ppage);
     }
 
+    /** A snapshot of the blocks decoded from physical page {@code ppage}. */
+    synchronized List<Block> blocksOnPage(long ppage) {
+        List<Block> l = byPage.get(ppage);
+        return l == null ? List.of() : new ArrayList<>(l);
+    }
+
     /** Publishes a freshly decoded block; its pages become code pages for every vCPU. */
     synchronized void add(Block b, Cpu decoder) {
         byKey.put(key(b.paddr, b.bits), b);

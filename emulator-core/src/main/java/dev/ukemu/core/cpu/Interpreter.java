@@ -105,7 +105,7 @@ public final class Interpreter {
         try {
             b = block(c);
             Region r = b.region;
-            if (r != null && !c.interruptShadow && r.entry.linear == c.rip) {
+            if (r != null && !c.interruptShadow && b.linear == c.rip) {
                 r.uses++;
                 r.run(c);
                 return;

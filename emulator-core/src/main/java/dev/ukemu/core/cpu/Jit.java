@@ -73,7 +73,12 @@ public final class Jit {
         regionsCompiled.incrementAndGet();
         bytecodeBytes.addAndGet(r.bytecodeBytes);
         guestInsnsCompiled.addAndGet(r.guestInsns);
-        b.region = r;
+        for (Block x : r.blocks) {
+            if (x.valid) {
+                x.region = r;
+                x.compileRequested = true;
+            }
+        }
         List<Region> dropped = null;
         synchronized (live) {
             live.add(r);
@@ -83,9 +88,13 @@ public final class Jit {
         }
         if (dropped != null) {
             for (Region d : dropped) {
-                d.entry.region = null;
-                d.entry.hits = 0;
-                d.entry.compileRequested = false;
+                for (Block x : d.blocks) {
+                    if (x.region == d) {
+                        x.region = null;
+                        x.hits = 0;
+                        x.compileRequested = false;
+                    }
+                }
             }
         }
     }
@@ -93,7 +102,7 @@ public final class Jit {
     /** Drops the less used half of the live regions (and those whose code is gone). */
     private List<Region> evict() {
         List<Region> sorted = new ArrayList<>(live);
-        sorted.sort(Comparator.comparingInt((Region r) -> r.entry.valid ? r.uses : -1));
+        sorted.sort(Comparator.comparingInt((Region r) -> r.entry.valid && r.entry.region == r ? r.uses : -1));
         int drop = sorted.size() / 2;
         List<Region> dropped = new ArrayList<>(sorted.subList(0, drop));
         live.clear();

@@ -38,13 +38,23 @@ final class RegionCompiler {
     /** What the generated class's constructor hands to {@link Region}. */
     static final class Plan {
         Block entry;
+        Block[] blocks;
         Insn[] insns;
         long[] insnRip, insnNext;
         int[] remaining;
         boolean[] stackOp;
     }
 
-    static final int MAX_BLOCKS = 64, MAX_INSNS = 600, METHOD_LIMIT = 7900;
+    static final int MAX_BLOCKS = 64, MAX_INSNS = 600;
+    /**
+     * Bytecode bytes per region. HotSpot compiles nothing above 8000; well below that, C1 (the
+     * first tier) also copes quickly, which matters as much for warm-up.
+     */
+    static final int METHOD_LIMIT = Integer.getInteger("ukemu.jit.maxbytes", 3000);
+    /** Emit the soft-TLB hit path in the region's own bytecode rather than call the vCPU's accessors. */
+    static final boolean INLINE_TLB = Boolean.getBoolean("ukemu.jit.inlinetlb");
+    /** Also take the page's other executed blocks into a region (targets of indirect jumps). */
+    static final boolean WHOLE_PAGE = Boolean.getBoolean("ukemu.jit.wholepage");
 
     private static final ClassDesc CD_CPU = ClassDesc.of("dev.ukemu.core.cpu.Cpu");
     private static final ClassDesc CD_REGION = ClassDesc.of("dev.ukemu.core.cpu.Region");
@@ -64,7 +74,7 @@ final class RegionCompiler {
     // Local variable slots of run(Cpu).
     private static final int THIS = 0, C = 1, FOP = 34, FDST = 35, FSRC = 37, FRES = 39, RAM = 41, RTAG = 42, RADD = 43,
             WTAG = 44, WADD = 45, CUR = 46, ICOUNT = 47, EXITRIP = 49, EXITCAUSE = 51, P = 52, I = 54, T1 = 55, T2 = 57,
-            T3 = 59, T4 = 61, EXC = 63, ADDR = 64, RARR = 66, CNT = 67, BUDGET = 68;
+            T3 = 59, T4 = 61, EXC = 63, ADDR = 64, RARR = 66, CNT = 67, BUDGET = 68, EVMASK = 69;
 
     private static int reg(int n) {
         return 2 + 2 * n;
@@ -128,7 +138,29 @@ final class RegionCompiler {
         seen.put(entry.linear, entry);
         int insns = 0;
         long page = entry.linear >>> 12;
-        while (!work.isEmpty() && out.size() < maxBlocks) {
+        List<Block> others = null;
+        while (out.size() < maxBlocks) {
+            if (work.isEmpty()) {
+                // Then the rest of the page's decoded code: targets of indirect jumps and returns.
+                if (!WHOLE_PAGE) {
+                    break;
+                }
+                if (others == null) {
+                    others = code.blocksOnPage(entry.page0);
+                    others.sort((x, y) -> Long.compare(x.linear, y.linear));
+                }
+                while (!others.isEmpty() && work.isEmpty()) {
+                    Block s = others.removeFirst();
+                    if (s.valid && s.page1 < 0 && s.bits == 64 && (s.linear >>> 12) == page && s.hits > 0
+                            && !seen.containsKey(s.linear)) {
+                        seen.put(s.linear, s);
+                        work.add(s);
+                    }
+                }
+                if (work.isEmpty()) {
+                    break;
+                }
+            }
             Block b = work.poll();
             if (insns + b.insns.length > MAX_INSNS && !out.isEmpty()) {
                 continue;
@@ -158,7 +190,9 @@ final class RegionCompiler {
         }
         return switch (last.op) {
             case Op.JCC -> new long[] {end + last.imm, end};
-            case Op.JMP, Op.CALL -> new long[] {end + last.imm};
+            case Op.JMP -> new long[] {end + last.imm};
+            case Op.CALL -> new long[] {end + last.imm, end};
+            case Op.CALL_E -> new long[] {end};
             default -> Decoder.endsBlock(last.op) ? new long[0] : new long[] {end};
         };
     }
@@ -188,6 +222,7 @@ final class RegionCompiler {
                 n += blocks.get(b).insns.length;
             }
             plan.entry = blocks.get(0);
+            plan.blocks = blocks.toArray(new Block[0]);
             plan.insns = new Insn[n];
             plan.insnRip = new long[n];
             plan.insnNext = new long[n];
@@ -204,7 +239,7 @@ final class RegionCompiler {
                     plan.insnNext[k] = rip + i.len;
                     plan.remaining[k] = b.insns.length - 1 - j;
                     plan.stackOp[k] = i.op == Op.PUSH_R || i.op == Op.POP_R || i.op == Op.PUSH_I || i.op == Op.CALL
-                            || i.op == Op.RET;
+                            || i.op == Op.RET || i.op == Op.CALL_E;
                     rip += i.len;
                     k++;
                 }
@@ -255,7 +290,7 @@ final class RegionCompiler {
 
         private static boolean mayFault(Insn i) {
             return i.mem || i.op == Op.PUSH_R || i.op == Op.POP_R || i.op == Op.PUSH_I || i.op == Op.CALL
-                    || i.op == Op.RET;
+                    || i.op == Op.RET || i.op == Op.CALL_E;
         }
 
         private static boolean readsFlags(Insn i) {
@@ -294,6 +329,7 @@ final class RegionCompiler {
                 case Op.IMUL_GE, Op.IMUL_GEI -> i.size >= 2;
                 case Op.JCC, Op.JMP, Op.CALL -> i.size == 8;
                 case Op.RET -> i.size == 8 && i.imm == 0;
+                case Op.JMP_E, Op.CALL_E -> i.size == 8;
                 case Op.PUSH_R, Op.POP_R, Op.PUSH_I -> i.size == 8;
                 case Op.CBW, Op.CWD -> i.size >= 4;
                 default -> false;
@@ -339,10 +375,25 @@ final class RegionCompiler {
             cb.iconst_0().istore(CUR);
             cb.lconst_0().lstore(ICOUNT);
             cb.aload(C).getfield(CD_CPU, "regionLoopLimit", ConstantDescs.CD_int).istore(BUDGET);
+            // Events that matter here: a pending interrupt only while IF is set (only
+            // instructions the interpreter runs change IF, and the region is left after those).
+            Label ifSet = cb.newLabel(), maskDone = cb.newLabel();
+            cb.aload(C).getfield(CD_CPU, "flagsRest", ConstantDescs.CD_long).loadConstant(Cpu.RF_IF).land().lconst_0().lcmp()
+                    .ifne(ifSet);
+            cb.loadConstant(~Interpreter.EV_INTERRUPT).goto_(maskDone);
+            cb.labelBinding(ifSet);
+            cb.iconst_m1();
+            cb.labelBinding(maskDone);
+            cb.istore(EVMASK);
             cb.aload(C).iconst_0().putfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean);
             cb.aload(C).dup().getfield(CD_CPU, "regionRuns", ConstantDescs.CD_long).lconst_1().ladd()
                     .putfield(CD_CPU, "regionRuns", ConstantDescs.CD_long);
             cb.labelBinding(start);
+            // Any block of the region can be the entry: switch on RIP.
+            if (blocks.size() > 1) {
+                cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).lstore(T1);
+                indirect(T1, false);
+            }
             for (int b = 0; b < blocks.size(); b++) {
                 emitBlock(b);
             }
@@ -441,15 +492,55 @@ final class RegionCompiler {
             }
             if (t <= fromBlock) {
                 // A backward jump: leave for pending events, and every so many iterations.
+                // Events are looked at every 16th time round, the bound when it runs out.
                 Label out = cb.newLabel();
                 cb.iinc(BUDGET, -1);
+                cb.iload(BUDGET).loadConstant(15).iand().ifne(labels[t]);
                 cb.iload(BUDGET).ifle(out);
-                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).ifeq(labels[t]);
+                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifeq(labels[t]);
                 cb.labelBinding(out);
                 exitTo(target, Cpu.EXIT_EVENT, 0);
             } else {
                 cb.goto_(labels[t]);
             }
+        }
+
+        /** Jumps to {@code bad} unless the address in local {@code slot} is canonical. */
+        private void canonicalOr(int slot, Label bad) {
+            cb.lload(slot).loadConstant(16).lshl().loadConstant(16).lshr().lload(slot).lcmp().ifne(bad);
+        }
+
+        /**
+         * Continues at the address in local {@code tgt}: a switch over the region's blocks on this
+         * page (returns to call sites, jump tables), else an exit.
+         */
+        private void indirect(int tgt) {
+            indirect(tgt, true);
+        }
+
+        private void indirect(int tgt, boolean check) {
+            Label out = cb.newLabel();
+            long pageBase = plan.entry.linear & ~0xFFFL;
+            if (check) {
+                Label go = cb.newLabel();
+                cb.iinc(BUDGET, -1);
+                cb.iload(BUDGET).loadConstant(15).iand().ifne(go);
+                cb.iload(BUDGET).ifle(out);
+                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifne(out);
+                cb.labelBinding(go);
+            }
+            cb.lload(tgt).loadConstant(pageBase).lsub().lstore(T4);
+            cb.lload(T4).loadConstant(12).lushr().lconst_0().lcmp().ifne(out);
+            List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
+            for (Map.Entry<Long, Integer> e : blockIndex.entrySet()) {
+                cases.add(java.lang.classfile.instruction.SwitchCase.of((int) (e.getKey() - pageBase), labels[e.getValue()]));
+            }
+            cases.sort((x, y) -> Integer.compare(x.caseValue(), y.caseValue()));
+            cb.lload(T4).l2i().lookupswitch(out, cases);
+            cb.labelBinding(out);
+            cb.lload(tgt).lstore(EXITRIP);
+            cb.loadConstant(Cpu.EXIT_INDIRECT).istore(EXITCAUSE);
+            cb.goto_(exit);
         }
 
         private void emitFallback(Insn i, int k) {
@@ -463,7 +554,7 @@ final class RegionCompiler {
             if (!Decoder.endsBlock(i.op)) {
                 cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifne(out);
                 cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).loadConstant(plan.insnNext[k]).lcmp().ifne(out);
-                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).ifeq(cont);
+                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifeq(cont);
             }
             cb.labelBinding(out);
             if (plan.remaining[k] != 0) {
@@ -568,6 +659,11 @@ final class RegionCompiler {
         /** Reads {@code size} bytes at the address in local {@code addr}; pushes the zero-extended value. */
         private void load(int size, int addr) {
             int sz = LazyFlags.log2(size);
+            if (!INLINE_TLB) {
+                cb.aload(C).lload(addr);
+                readCall(sz);
+                return;
+            }
             Label slow = cb.newLabel(), done = cb.newLabel();
             tlbIndex(addr);
             cb.aload(RTAG).iload(I).laload().lload(P).lcmp().ifne(slow);
@@ -588,18 +684,27 @@ final class RegionCompiler {
             cb.goto_(done);
             cb.labelBinding(slow);
             cb.aload(C).lload(addr);
+            readCall(sz);
+            cb.labelBinding(done);
+        }
+
+        private void readCall(int sz) {
             switch (sz) {
                 case 0 -> cb.invokevirtual(CD_CPU, "read8", MethodTypeDesc.of(ConstantDescs.CD_int, ConstantDescs.CD_long)).i2l();
                 case 1 -> cb.invokevirtual(CD_CPU, "read16", MethodTypeDesc.of(ConstantDescs.CD_int, ConstantDescs.CD_long)).i2l();
                 case 2 -> cb.invokevirtual(CD_CPU, "read32", MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_long));
                 default -> cb.invokevirtual(CD_CPU, "read64", MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_long));
             }
-            cb.labelBinding(done);
         }
 
         /** Writes the long in local {@code val} to the address in local {@code addr}. */
         private void store(int size, int addr, int val) {
             int sz = LazyFlags.log2(size);
+            if (!INLINE_TLB) {
+                cb.aload(C).lload(addr).lload(val);
+                writeCall(sz);
+                return;
+            }
             Label slow = cb.newLabel(), done = cb.newLabel();
             tlbIndex(addr);
             cb.aload(WTAG).iload(I).laload().lload(P).lcmp().ifne(slow);
@@ -622,13 +727,17 @@ final class RegionCompiler {
             cb.goto_(done);
             cb.labelBinding(slow);
             cb.aload(C).lload(addr).lload(val);
+            writeCall(sz);
+            cb.labelBinding(done);
+        }
+
+        private void writeCall(int sz) {
             switch (sz) {
                 case 0 -> cb.l2i().invokevirtual(CD_CPU, "write8", MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_long, ConstantDescs.CD_int));
                 case 1 -> cb.l2i().invokevirtual(CD_CPU, "write16", MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_long, ConstantDescs.CD_int));
                 case 2 -> cb.invokevirtual(CD_CPU, "write32", MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_long, ConstantDescs.CD_long));
                 default -> cb.invokevirtual(CD_CPU, "write64", MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_long, ConstantDescs.CD_long));
             }
-            cb.labelBinding(done);
         }
 
         private void tlbIndex(int addr) {
@@ -972,11 +1081,38 @@ final class RegionCompiler {
                     load(8, ADDR);
                     cb.lstore(T1);
                     Label bad = cb.newLabel();
-                    cb.lload(T1).loadConstant(16).lshl().loadConstant(16).lshr().lload(T1).lcmp().ifne(bad);
+                    canonicalOr(T1, bad);
                     cb.lload(reg(Cpu.RSP)).loadConstant(8L).ladd().lstore(reg(Cpu.RSP));
+                    indirect(T1);
+                    cb.labelBinding(bad);
+                    emitFallback(i, k);
+                    return false;
+                }
+                case Op.JMP_E -> {
+                    readRm(i, k, 8);
+                    cb.lstore(T1);
+                    Label bad = cb.newLabel();
+                    canonicalOr(T1, bad);
+                    indirect(T1);
+                    cb.labelBinding(bad);
+                    emitFallback(i, k);
+                    return false;
+                }
+                case Op.CALL_E -> {
+                    readRm(i, k, 8);
+                    cb.lstore(T1);
+                    Label bad = cb.newLabel(), cont = cb.newLabel();
+                    canonicalOr(T1, bad);
+                    cb.lload(reg(Cpu.RSP)).loadConstant(8L).lsub().lstore(ADDR);
+                    cb.loadConstant(next).lstore(T2);
+                    store(8, ADDR, T2);
+                    cb.lload(ADDR).lstore(reg(Cpu.RSP));
+                    cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifeq(cont);
                     cb.lload(T1).lstore(EXITRIP);
-                    cb.loadConstant(Cpu.EXIT_INDIRECT).istore(EXITCAUSE);
+                    cb.loadConstant(Cpu.EXIT_CODE_WRITE).istore(EXITCAUSE);
                     cb.goto_(exit);
+                    cb.labelBinding(cont);
+                    indirect(T1);
                     cb.labelBinding(bad);
                     emitFallback(i, k);
                     return false;
@@ -1174,7 +1310,7 @@ final class RegionCompiler {
             cb.lload(T3);
             stReg(i.reg, size);
             if (flagsLive[k]) {
-                cb.loadConstant(sz).lload(T3);
+                // Lazily: MUL with dst = overflow.
                 Label ovf = cb.newLabel(), done = cb.newLabel();
                 if (size == 8) {
                     cb.lload(T1).lload(T2).invokestatic(ClassDesc.of("java.lang.Math"), "multiplyHigh",
@@ -1185,15 +1321,15 @@ final class RegionCompiler {
                     signExtend(sz);
                     cb.lload(T3).lcmp();
                 }
-                cb.ifne(ovf).iconst_0().goto_(done);
+                cb.ifne(ovf).lconst_0().goto_(done);
                 cb.labelBinding(ovf);
-                cb.iconst_1();
+                cb.lconst_1();
                 cb.labelBinding(done);
-                cb.invokestatic(CD_RT, "mulFlags", MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_int,
-                        ConstantDescs.CD_long, ConstantDescs.CD_boolean));
-                cb.lstore(FRES);
-                cb.iconst_0().istore(FOP);
-                knownOp = 0;
+                cb.lstore(FDST);
+                cb.lconst_0().lstore(FSRC);
+                cb.lload(T3).lstore(FRES);
+                cb.loadConstant(LazyFlags.MUL << 2 | sz).istore(FOP);
+                knownOp = LazyFlags.MUL << 2 | sz;
             }
         }
     }
