@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * asking vCPU thread when {@link JitConfig#synchronous}); vCPUs keep interpreting meanwhile.
  */
 public final class Jit {
+    private static final boolean TRACE = Boolean.getBoolean("ukemu.jit.trace");
     final JitConfig config;
     private final CodeCache code;
     private final LinkedBlockingQueue<Block> queue = new LinkedBlockingQueue<>();
@@ -71,6 +72,14 @@ public final class Jit {
             return;
         }
         regionsCompiled.incrementAndGet();
+        if (TRACE) {
+            StringBuilder sb = new StringBuilder();
+            for (Block x : r.blocks) {
+                sb.append(' ').append(Long.toHexString(x.linear));
+            }
+            System.err.printf("ukemu jit: region at %x: %d blocks, %d instructions, %d bytes:%s%n", b.linear,
+                    r.blocks.length, r.guestInsns, r.bytecodeBytes, sb);
+        }
         bytecodeBytes.addAndGet(r.bytecodeBytes);
         guestInsnsCompiled.addAndGet(r.guestInsns);
         for (Block x : r.blocks) {

@@ -105,6 +105,15 @@ public final class JitRt {
         return e;
     }
 
+    /**
+     * Runs an SSE instruction that touches no general register or flag except to read its
+     * address: the region keeps its registers in locals around it.
+     */
+    public static void execSse(Region r, Cpu c, int k) {
+        c.rip = r.insnNext[k];
+        Sse.exec(c, r.insns[k]);
+    }
+
     /** Runs one instruction through the interpreter, as {@link Interpreter#execBlock} would. */
     public static void exec(Region r, Cpu c, int k) {
         c.insnStart = r.insnRip[k];

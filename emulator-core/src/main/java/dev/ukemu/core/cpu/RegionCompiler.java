@@ -51,10 +51,12 @@ final class RegionCompiler {
      * first tier) also copes quickly, which matters as much for warm-up.
      */
     static final int METHOD_LIMIT = Integer.getInteger("ukemu.jit.maxbytes", 3000);
+    /** A directory to write each generated class to (diagnostics). */
+    private static final String DUMP = System.getProperty("ukemu.jit.dump");
     /** Emit the soft-TLB hit path in the region's own bytecode rather than call the vCPU's accessors. */
     static final boolean INLINE_TLB = Boolean.getBoolean("ukemu.jit.inlinetlb");
     /** Also take the page's other executed blocks into a region (targets of indirect jumps). */
-    static final boolean WHOLE_PAGE = Boolean.getBoolean("ukemu.jit.wholepage");
+    static final boolean WHOLE_PAGE = !"false".equals(System.getProperty("ukemu.jit.wholepage"));
 
     private static final ClassDesc CD_CPU = ClassDesc.of("dev.ukemu.core.cpu.Cpu");
     private static final ClassDesc CD_REGION = ClassDesc.of("dev.ukemu.core.cpu.Region");
@@ -95,13 +97,21 @@ final class RegionCompiler {
             Emitter e = new Emitter(blocks, code.tso());
             byte[] bytes = e.generate();
             int size = codeLength(bytes);
+            if (DUMP != null) {
+                try {
+                    java.nio.file.Files.write(java.nio.file.Path.of(DUMP, Long.toHexString(entry.linear) + "-" + blocks.size()
+                            + ".class"), bytes);
+                } catch (java.io.IOException ignored) {
+                    // diagnostics only
+                }
+            }
             if (size <= METHOD_LIMIT) {
                 return define(bytes, e.plan, size);
             }
             if (blocks.size() == 1) {
                 return null;
             }
-            maxBlocks = Math.max(1, blocks.size() / 2);
+            maxBlocks = Math.max(1, blocks.size() * 3 / 4);
         }
     }
 
@@ -209,6 +219,8 @@ final class RegionCompiler {
         Label exit;
         int written, used;
         int knownOp;
+        /** The instruction being emitted. */
+        int curK;
         boolean[] flagsLive;
 
         Emitter(List<Block> blocks, boolean tso) {
@@ -252,7 +264,7 @@ final class RegionCompiler {
         private void registerUse() {
             int w = 0, u = 0;
             for (Insn i : plan.insns) {
-                if (!native_(i)) {
+                if (!native_(i) && !pureSse(i)) {
                     continue;
                 }
                 u |= 1 << i.reg & 0xFFFF | (i.reg >= 16 ? 1 << (i.reg - 16) : 0);
@@ -307,6 +319,30 @@ final class RegionCompiler {
                 case Op.SHIFT_I -> i.sub >= Shifts.SHL && (i.imm & (i.size == 8 ? 63 : 31)) != 0;
                 default -> false;
             };
+        }
+
+        /**
+         * SSE instructions that write neither a general register nor a flag: they run through the
+         * SSE unit directly, with the region's registers written back but not reloaded.
+         */
+        static boolean pureSse(Insn i) {
+            if (i.op < SseOp.FIRST || i.op >= SseOp.END) {
+                return false;
+            }
+            return switch (i.op) {
+                case SseOp.MOVD_E_X, SseOp.MOVMSKPS, SseOp.MOVMSKPD, SseOp.PMOVMSKB, SseOp.FP_COMI, SseOp.CVT,
+                     SseOp.CVT_MMX, SseOp.PTEST, SseOp.PEXTR, SseOp.EXTRACTPS, SseOp.MOVD_E_M, SseOp.PCMPSTR,
+                     SseOp.CRC32 -> false;
+                default -> true;
+            };
+        }
+
+        static boolean sseStore(Insn i) {
+            return i.mem && switch (i.op) {
+                case SseOp.MOV_STORE, SseOp.MOVS_STORE, SseOp.MOVQ_STORE, SseOp.MOVLO_STORE, SseOp.MOVHI_STORE,
+                     SseOp.MOVNTI, SseOp.MASKMOV, SseOp.MOVQ_MM_M -> true;
+                default -> false;
+            } || i.op == SseOp.MASKMOV;
         }
 
         /** True when the instruction has a translation; the rest run through the interpreter. */
@@ -367,13 +403,15 @@ final class RegionCompiler {
             // Prologue.
             cb.aload(C).getfield(CD_CPU, "r", CD_LARR).astore(RARR);
             reload();
-            cb.aload(C).getfield(CD_CPU, "ram", CD_MS).astore(RAM);
-            cb.aload(C).getfield(CD_CPU, "rTag", CD_LARR).astore(RTAG);
-            cb.aload(C).getfield(CD_CPU, "rAdd", CD_LARR).astore(RADD);
-            cb.aload(C).getfield(CD_CPU, "wTag", CD_LARR).astore(WTAG);
-            cb.aload(C).getfield(CD_CPU, "wAdd", CD_LARR).astore(WADD);
+            if (INLINE_TLB) {
+                cb.aload(C).getfield(CD_CPU, "ram", CD_MS).astore(RAM);
+                cb.aload(C).getfield(CD_CPU, "rTag", CD_LARR).astore(RTAG);
+                cb.aload(C).getfield(CD_CPU, "rAdd", CD_LARR).astore(RADD);
+                cb.aload(C).getfield(CD_CPU, "wTag", CD_LARR).astore(WTAG);
+                cb.aload(C).getfield(CD_CPU, "wAdd", CD_LARR).astore(WADD);
+            }
             cb.iconst_0().istore(CUR);
-            cb.lconst_0().lstore(ICOUNT);
+            cb.iconst_0().istore(ICOUNT);
             cb.aload(C).getfield(CD_CPU, "regionLoopLimit", ConstantDescs.CD_int).istore(BUDGET);
             // Events that matter here: a pending interrupt only while IF is set (only
             // instructions the interpreter runs change IF, and the region is left after those).
@@ -402,7 +440,7 @@ final class RegionCompiler {
             cb.labelBinding(exit);
             writeBack();
             cb.aload(C).lload(EXITRIP).putfield(CD_CPU, "rip", ConstantDescs.CD_long);
-            cb.aload(C).dup().getfield(CD_CPU, "instructions", ConstantDescs.CD_long).lload(ICOUNT).ladd()
+            cb.aload(C).dup().getfield(CD_CPU, "instructions", ConstantDescs.CD_long).iload(ICOUNT).i2l().ladd()
                     .putfield(CD_CPU, "instructions", ConstantDescs.CD_long);
             cb.aload(C).getfield(CD_CPU, "regionExits", CD_LARR).iload(EXITCAUSE).dup2().laload().lconst_1().ladd()
                     .lastore();
@@ -414,7 +452,7 @@ final class RegionCompiler {
             cb.iload(CUR).iflt(synced);
             writeBack();
             cb.labelBinding(synced);
-            cb.aload(THIS).aload(C).aload(EXC).iload(CUR).lload(ICOUNT).l2i();
+            cb.aload(THIS).aload(C).aload(EXC).iload(CUR).iload(ICOUNT);
             cb.invokestatic(CD_RT, "fault", MethodTypeDesc.of(CD_EXC, CD_REGION, CD_CPU, CD_EXC, ConstantDescs.CD_int,
                     ConstantDescs.CD_int));
             cb.athrow();
@@ -450,7 +488,7 @@ final class RegionCompiler {
         private void emitBlock(int b) {
             Block blk = blocks.get(b);
             cb.labelBinding(labels[b]);
-            cb.lload(ICOUNT).loadConstant((long) blk.insns.length).ladd().lstore(ICOUNT);
+            cb.iinc(ICOUNT, blk.insns.length);
             knownOp = -1;
             int first = blockStart[b];
             for (int j = 0; j < blk.insns.length; j++) {
@@ -460,6 +498,8 @@ final class RegionCompiler {
                     if (!emitInsn(i, k, b)) {
                         return; // the instruction ended the path (a branch)
                     }
+                } else if (pureSse(i)) {
+                    emitSse(i, k);
                 } else {
                     emitFallback(i, k);
                     if (Decoder.endsBlock(i.op)) {
@@ -476,7 +516,7 @@ final class RegionCompiler {
         /** Leaves the region for {@code rip}; {@code uncount} instructions of the current block did not run. */
         private void exitTo(long rip, int cause, int uncount) {
             if (uncount != 0) {
-                cb.lload(ICOUNT).loadConstant((long) -uncount).ladd().lstore(ICOUNT);
+                cb.iinc(ICOUNT, -uncount);
             }
             cb.loadConstant(rip).lstore(EXITRIP);
             cb.loadConstant(cause).istore(EXITCAUSE);
@@ -558,12 +598,26 @@ final class RegionCompiler {
             }
             cb.labelBinding(out);
             if (plan.remaining[k] != 0) {
-                cb.lload(ICOUNT).loadConstant((long) -plan.remaining[k]).ladd().lstore(ICOUNT);
+                cb.iinc(ICOUNT, -plan.remaining[k]);
             }
             cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).lstore(EXITRIP);
             cb.loadConstant(Cpu.EXIT_HELPER).istore(EXITCAUSE);
             cb.goto_(exit);
             cb.labelBinding(cont);
+        }
+
+        private void emitSse(Insn i, int k) {
+            for (int n = 0; n < 16; n++) {
+                if ((written & 1 << n) != 0) {
+                    cb.aload(RARR).loadConstant(n).lload(reg(n)).lastore();
+                }
+            }
+            setCur(k);
+            cb.aload(THIS).aload(C).loadConstant(k);
+            cb.invokestatic(CD_RT, "execSse", MethodTypeDesc.of(ConstantDescs.CD_void, CD_REGION, CD_CPU, ConstantDescs.CD_int));
+            if (sseStore(i)) {
+                afterStore(k, plan.insnNext[k]);
+            }
         }
 
         /** After an instruction that stored: leave if the store hit code (or anything else stopped the block). */
@@ -781,6 +835,9 @@ final class RegionCompiler {
         }
 
         private void setFlags(int op, int dstSlot, int srcSlot, int resSlot) {
+            if (!flagsLive[curK]) {
+                return; // overwritten before anything reads them (or can fault)
+            }
             cb.loadConstant(op).istore(FOP);
             if (dstSlot < 0) cb.lconst_0(); else cb.lload(dstSlot);
             cb.lstore(FDST);
@@ -915,6 +972,7 @@ final class RegionCompiler {
 
         /** Emits a translated instruction; false when it transferred control (nothing follows on this path). */
         private boolean emitInsn(Insn i, int k, int b) {
+            curK = k;
             long next = plan.insnNext[k];
             int size = i.size, sz = LazyFlags.log2(size);
             if (mayFault(i)) {
@@ -967,9 +1025,13 @@ final class RegionCompiler {
                 case Op.ALU_EG, Op.ALU_GE, Op.ALU_EI -> alu(i, k, next);
                 case Op.TEST_EG, Op.TEST_EI -> {
                     readRm(i, k, size);
-                    if (i.op == Op.TEST_EG) ldReg(i.reg, size); else cb.loadConstant(i.imm);
-                    cb.land();
-                    mask(sz);
+                    if (i.op == Op.TEST_EG) {
+                        ldReg(i.reg, size);
+                        cb.land();
+                    } else {
+                        cb.loadConstant(i.imm & MASK[sz]);
+                        cb.land();
+                    }
                     cb.lstore(T3);
                     setFlags(LazyFlags.LOGIC << 2 | sz, -1, -1, T3);
                 }
