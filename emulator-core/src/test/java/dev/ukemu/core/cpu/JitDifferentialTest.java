@@ -32,7 +32,9 @@ import org.junit.jupiter.api.Test;
  * handler would, so one program checks several precise faults.
  *
  * <p>{@code -Dukemu.jitfuzz.instructions=N} sets how many guest instructions the programs
- * execute in all (10^6 by default; the acceptance run is 10^7 or more),
+ * execute in all (10^6 by default; the acceptance run is 10^7 or more, e.g.
+ * {@code ./mvnw -pl emulator-core -am test-compile surefire:test@jit -Dtest=JitDifferentialTest
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dukemu.jitfuzz.instructions=10000000}),
  * {@code -Dukemu.jitfuzz.seed=S} the seed; a divergence report names the program, and
  * {@code -Dukemu.jitfuzz.program=K} reruns only program K of that seed, printing its listing.
  */
@@ -486,8 +488,8 @@ class JitDifferentialTest {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("%nJIT and interpreter differ on program %d of seed 0x%x (program seed 0x%x), with %s%n", k, SEED,
                 programSeed, jit));
-        sb.append(String.format("rerun: ./mvnw -o -pl emulator-core surefire:test@jit -Dtest=JitDifferentialTest"
-                + " -Dukemu.jitfuzz.seed=0x%x -Dukemu.jitfuzz.program=%d%n", SEED, k));
+        sb.append(String.format("rerun: ./mvnw -pl emulator-core -am test-compile surefire:test@jit -Dtest=JitDifferentialTest"
+                + " -Dsurefire.failIfNoSpecifiedTests=false -Dukemu.jitfuzz.seed=0x%x -Dukemu.jitfuzz.program=%d%n", SEED, k));
         sb.append(what);
         Snapshot last = interp.stops.get(interp.stops.size() - 1);
         if (last.kind == Kind.HOST_EXCEPTION) {
