@@ -47,8 +47,8 @@ final class FuzzProgramGenerator {
     static final String[] SHIFT = {"rol", "ror", "rcl", "rcr", "shl", "shr", "sal", "sar"};
 
     /** A generated program: its code, where the function-pointer slots point, its listing. */
-    record Program(byte[] code, Seq seq, List<long[]> tableSlots, List<Label> tableTargets, long baseAddr, int base,
-            int[] reserved, String summary) {
+    record Program(byte[] code, Seq seq, List<Long> tableSlots, List<Label> tableTargets, long baseAddr, int base,
+            String summary) {
         /** The item that starts at guest address {@code rip}, or -1. */
         int itemAt(long rip) {
             long off = rip - CODE;
@@ -94,7 +94,8 @@ final class FuzzProgramGenerator {
     private final List<Seq> functions = new ArrayList<>();
     private final List<Label> functionLabels = new ArrayList<>();
     private final List<Long> functionDyn = new ArrayList<>();
-    private final List<long[]> tableSlots = new ArrayList<>();
+    private final List<Integer> functionArgs = new ArrayList<>();
+    private final List<Long> tableSlots = new ArrayList<>();
     private final List<Label> tableTargets = new ArrayList<>();
     private final boolean faults;
     /**
@@ -155,14 +156,10 @@ final class FuzzProgramGenerator {
         if (code.length > 0x2000) {
             throw new IllegalStateException("program too long: " + code.length);
         }
-        int[] res = new int[16];
-        for (int k = 0; k < 16; k++) {
-            res[k] = reserved[k] ? 1 : 0;
-        }
         String summary = String.format("base %s=0x%x, counters %s/%s/%s, %d bytes, %d functions, ~%d instructions%s",
                 R64[base], baseAddr, counterName(0), counterName(1), counterName(2), code.length, functions.size(),
                 main.dyn, faults ? ", faults" : "");
-        return new Program(code, main, tableSlots, tableTargets, baseAddr, base, res, summary);
+        return new Program(code, main, tableSlots, tableTargets, baseAddr, base, summary);
     }
 
     private String counterName(int d) {
@@ -384,8 +381,6 @@ final class FuzzProgramGenerator {
         return s;
     }
 
-    private final List<Integer> functionArgs = new ArrayList<>();
-
     private int newFunction(int args) {
         Label l = label("f" + functions.size());
         boolean was = inFunction;
@@ -418,7 +413,7 @@ final class FuzzProgramGenerator {
 
     private long tableSlot(Label target) {
         long slot = CTL_TABLE + 8L * tableSlots.size();
-        tableSlots.add(new long[] {slot});
+        tableSlots.add(slot);
         tableTargets.add(target);
         return slot;
     }

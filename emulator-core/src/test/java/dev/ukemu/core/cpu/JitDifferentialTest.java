@@ -295,7 +295,7 @@ class JitDifferentialTest {
             rig.mem.zero(STACK - 0x1000, 0x1000);
             rig.mem.load(CODE, p.code());
             for (int k = 0; k < p.tableSlots().size(); k++) {
-                rig.mem.writeLong(p.tableSlots().get(k)[0], CODE + p.tableTargets().get(k).offset);
+                rig.mem.writeLong(p.tableSlots().get(k), CODE + p.tableTargets().get(k).offset);
             }
             for (int k = 0; k < 16; k++) {
                 c.r[k] = value(rnd);
