@@ -51,6 +51,10 @@ final class RegionCompiler {
      * first tier) also copes quickly, which matters as much for warm-up.
      */
     static final int METHOD_LIMIT = Integer.getInteger("ukemu.jit.maxbytes", 3000);
+    /** Ops to leave to the interpreter (diagnostics: finding a wrong translation). */
+    private static final java.util.Set<Integer> DEBUG_INTERP_OPS = java.util.Arrays.stream(
+            System.getProperty("ukemu.jit.interpops", "").split(",")).filter(x -> !x.isBlank()).map(Integer::valueOf)
+            .collect(java.util.stream.Collectors.toSet());
     /** A directory to write each generated class to (diagnostics). */
     private static final String DUMP = System.getProperty("ukemu.jit.dump");
     /** Emit the soft-TLB hit path in the region's own bytecode rather than call the vCPU's accessors. */
@@ -347,6 +351,9 @@ final class RegionCompiler {
 
         /** True when the instruction has a translation; the rest run through the interpreter. */
         static boolean native_(Insn i) {
+            if (DEBUG_INTERP_OPS.contains(i.op) || DEBUG_INTERP_OPS.contains(-(i.op * 100 + i.sub) - 1)) {
+                return false;
+            }
             boolean sized = i.size == 1 || i.size == 2 || i.size == 4 || i.size == 8;
             if (!sized) {
                 return false;
