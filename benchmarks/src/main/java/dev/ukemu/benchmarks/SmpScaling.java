@@ -16,7 +16,8 @@ import java.util.concurrent.CyclicBarrier;
 /**
  * SMP scaling: N vCPUs of one machine (shared RAM and code cache, x86 memory ordering on)
  * each run an independent guest loop on its own thread; prints guest MIPS for 1, 2 and 4 vCPUs
- * and the speed-up over one vCPU. Usage: {@code java -cp benchmarks.jar dev.ukemu.benchmarks.SmpScaling [seconds]}.
+ * and the speed-up over one vCPU. Usage: {@code java -cp benchmarks.jar dev.ukemu.benchmarks.SmpScaling [seconds]};
+ * the engine is the default one ({@code -Dukemu.jit=off} for the interpreter alone).
  */
 public final class SmpScaling {
     private SmpScaling() {
@@ -47,7 +48,7 @@ public final class SmpScaling {
                 Cpu c = new Cpu(i, mem, new PortBus(), new Bus("MMIO"), model, code, n > 1);
                 FlatLongMode.enter(c, mem, 0x10000, 1);
                 long codeAt = 0x100000 + i * 0x10000L;
-                mem.load(codeAt, InterpreterBenchmark.Loop.ALU_MEMORY.bytes);
+                mem.load(codeAt, InterpreterBenchmark.Loop.ALU_MEMORY.iterations(InterpreterBenchmark.ITERATIONS));
                 c.rip = codeAt;
                 c.r[Cpu.RDI] = 0x400000 + i * 0x100000L; // private data per vCPU
                 c.r[Cpu.RSP] = 0x2000000 + i * 0x100000L;
@@ -67,8 +68,14 @@ public final class SmpScaling {
                     } catch (Exception e) {
                         return;
                     }
+                    long entry = c.rip;
                     while (System.nanoTime() < deadline[0]) {
                         for (int k = 0; k < 10_000; k++) {
+                            if (c.halted) {
+                                // The loop ran its iterations: start it again.
+                                c.rip = entry;
+                                c.halted = false;
+                            }
                             Interpreter.step(c);
                         }
                     }

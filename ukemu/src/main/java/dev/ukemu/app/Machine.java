@@ -106,7 +106,7 @@ public final class Machine implements AutoCloseable {
         this.timers = new TimerThread(clock, "ukemu-timers");
         this.cpuid = CpuidModel.fromSpec(config.cpu(), clock.tscKhz(), config.smp());
         Hooks hooks = new Hooks();
-        this.code = new CodeCache();
+        this.code = new CodeCache(config.jit());
         for (int i = 0; i < config.smp(); i++) {
             Cpu c = new Cpu(i, memory, ports, mmio, cpuid, code, config.smp() > 1);
             c.hooks = hooks;
@@ -331,7 +331,7 @@ public final class Machine implements AutoCloseable {
 
     /** Prints the --stats report (call after the machine ended). */
     public void printStats(java.io.PrintStream out) {
-        Stats.print(out, cpus, System.nanoTime() - startNanos, code.blockCount());
+        Stats.print(out, cpus, System.nanoTime() - startNanos, code);
     }
 
     public long instructionsRetired() {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ukemu.core.cpu.JitConfig;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +23,22 @@ class BootTest {
             assertEquals(0, s.code(), "ACPI power-off exits 0");
             assertNull(s.reason());
             assertTrue(m.instructionsRetired() > 1000, "retired " + m.instructionsRetired());
+        }
+    }
+
+    /** The build boots every guest with each engine; the machine must run the one the properties choose. */
+    @Test
+    void machineRunsTheEngineTheSystemPropertiesChoose() throws Exception {
+        JitConfig wanted = JitConfig.fromSystemProperties();
+        SerialCapture serial = new SerialCapture();
+        try (Machine m = Machine.create(MachineConfig.of(TestImages.image("hello.elf")).withSerialOutput(serial))) {
+            m.start();
+            assertEquals(0, m.waitForExit(TIMEOUT).code());
+            java.io.ByteArrayOutputStream stats = new java.io.ByteArrayOutputStream();
+            m.printStats(new java.io.PrintStream(stats, true, java.nio.charset.StandardCharsets.UTF_8));
+            String engine = wanted.enabled() ? "JIT (threshold " + wanted.threshold() + ")" : "interpreter";
+            assertTrue(stats.toString(java.nio.charset.StandardCharsets.UTF_8).contains("; engine: " + engine + "\n"), stats.toString());
+            System.out.println("guest boot tests engine: " + engine + (wanted.synchronous() ? ", synchronous compilation" : ""));
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ukemu.core.cpu.JitConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,8 +26,7 @@ class CliIT {
     static Result ukemu(String... args) throws IOException, InterruptedException {
         Path jar = Path.of(System.getProperty("ukemu.jar", "target/ukemu.jar"));
         assertTrue(Files.isRegularFile(jar), "missing " + jar.toAbsolutePath());
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = java();
         cmd.add("-jar");
         cmd.add(jar.toString());
         cmd.addAll(List.of(args));
@@ -38,6 +38,28 @@ class CliIT {
             throw new AssertionError("ukemu did not exit: " + cmd);
         }
         return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The java command, with this JVM's {@code ukemu.jit*} properties passed on: ukemu without a
+     * {@code --jit} option takes its engine from them, so the build's interpreter and JIT runs of
+     * these tests reach the spawned emulator.
+     */
+    static List<String> java() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String name : System.getProperties().stringPropertyNames().stream().sorted().toList()) {
+            if (name.equals("ukemu.jit") || name.startsWith("ukemu.jit.")) {
+                cmd.add("-D" + name + "=" + System.getProperty(name));
+            }
+        }
+        return cmd;
+    }
+
+    /** What {@code --stats} names as the engine when the command line does not choose one. */
+    static String expectedEngine() {
+        JitConfig jit = JitConfig.fromSystemProperties();
+        return jit.enabled() ? "JIT (threshold " + jit.threshold() + ")" : "interpreter";
     }
 
     static String image(String name) {
@@ -89,6 +111,22 @@ class CliIT {
         assertTrue(Long.parseLong(m.group(1).replace(",", "")) > 100_000, r.err());
         assertTrue(r.err().contains("port I/O"), r.err());
         assertTrue(r.err().contains("exceptions"), r.err());
+        assertTrue(r.err().contains("; engine: " + expectedEngine() + "\n"), r.err());
+    }
+
+    @Test
+    void jitOptionChoosesTheEngine() throws Exception {
+        Result off = ukemu(image("cpu-basic.elf"), "--jit", "off", "--stats");
+        assertEquals(0, off.code(), off.err());
+        assertTrue(off.out().contains(" passed, 0 failed"), off.out());
+        assertTrue(off.err().contains("; engine: interpreter\n"), off.err());
+        Result on = ukemu(image("cpu-basic.elf"), "--jit", "on", "--stats");
+        assertEquals(0, on.code(), on.err());
+        assertTrue(on.out().contains(" passed, 0 failed"), on.out());
+        assertTrue(on.err().contains("; engine: JIT (threshold " + JitConfig.DEFAULT_THRESHOLD + ")\n"), on.err());
+        Result bad = ukemu(image("hello.elf"), "--jit", "fast");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--jit: expected on or off"), bad.err());
     }
 
     @Test
@@ -312,9 +350,9 @@ class CliIT {
         int tcpPort = NetBootTest.freeTcpPort();
         int udpPort = NetBootTest.freeUdpPort();
         Path jar = Path.of(System.getProperty("ukemu.jar", "target/ukemu.jar"));
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                jar.toString(), image("net-basic.elf"), "-nic",
-                "user,hostfwd=tcp::" + tcpPort + "-:80,hostfwd=udp::" + udpPort + "-:7", "--net-dump", pcap.toString());
+        List<String> cmd = java();
+        cmd.addAll(List.of("-jar", jar.toString(), image("net-basic.elf"), "-nic",
+                "user,hostfwd=tcp::" + tcpPort + "-:80,hostfwd=udp::" + udpPort + "-:7", "--net-dump", pcap.toString()));
         Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectError(dir.resolve("stderr").toFile()).start();
         StringBuilder out = new StringBuilder();

@@ -51,14 +51,29 @@ final class Alu {
                 return;
             }
             long dst = c.read(la, i.size);
-            long res = alu(c, i.sub, i.size, dst, src);
-            if (i.sub != CMP) {
-                c.write(la, i.size, res);
-            }
+            rmw(c, i, la, dst, src);
         } else {
             long res = alu(c, i.sub, i.size, c.reg(i.rm, i.size), src);
             if (i.sub != CMP) {
                 c.setReg(i.rm, i.size, res);
+            }
+        }
+    }
+
+    /**
+     * {@code [la] = [la] op src}: a store that faults leaves the flags as they were, like every
+     * other effect of the instruction.
+     */
+    private static void rmw(Cpu c, Insn i, long la, long dst, long src) {
+        int op0 = c.ccOp;
+        long d0 = c.ccDst, s0 = c.ccSrc, r0 = c.ccRes;
+        long res = alu(c, i.sub, i.size, dst, src);
+        if (i.sub != CMP) {
+            try {
+                c.write(la, i.size, res);
+            } catch (CpuException e) {
+                c.setCc(op0, d0, s0, r0);
+                throw e;
             }
         }
     }
@@ -79,10 +94,7 @@ final class Alu {
                 return;
             }
             long dst = c.read(la, i.size);
-            long res = alu(c, i.sub, i.size, dst, i.imm);
-            if (i.sub != CMP) {
-                c.write(la, i.size, res);
-            }
+            rmw(c, i, la, dst, i.imm);
         } else {
             long res = alu(c, i.sub, i.size, c.reg(i.rm, i.size), i.imm);
             if (i.sub != CMP) {
@@ -213,8 +225,8 @@ final class Alu {
         if (i.mem) {
             long la = c.ea(i);
             long dst = i.lock ? Atomics.compareExchange(c, la, i.size, acc, src) : c.read(la, i.size);
-            alu(c, CMP, i.size, acc, dst);
             long m = LazyFlags.MASK[LazyFlags.log2(i.size)];
+            // The store comes first: if it faults, the flags are unchanged.
             if ((dst & m) == (acc & m)) {
                 if (!i.lock) {
                     c.write(la, i.size, src);
@@ -225,6 +237,7 @@ final class Alu {
                 }
                 c.setReg(Cpu.RAX, i.size, dst);
             }
+            alu(c, CMP, i.size, acc, dst);
         } else {
             long dst = c.reg(i.rm, i.size);
             alu(c, CMP, i.size, acc, dst);

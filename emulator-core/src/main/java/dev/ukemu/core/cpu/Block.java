@@ -14,6 +14,12 @@ final class Block {
     Insn[] insns;
     /** Cleared (by any vCPU) when a store hits one of the block's pages. */
     volatile boolean valid = true;
+    /** The region compiled from this entry block, once there is one. */
+    volatile Region region;
+    /** Runs through the interpreter, counted towards the JIT's hotness threshold. */
+    int hits;
+    /** Set once the block has been queued for compilation, or found not worth it. */
+    volatile boolean compileRequested;
 
     Block(long linear, long paddr, int bits) {
         this.linear = linear;

@@ -16,9 +16,30 @@ public final class CodeCache {
     private final ConcurrentHashMap<Long, List<Block>> byPage = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Block> byKey = new ConcurrentHashMap<>();
     private final List<Cpu> cpus = new CopyOnWriteArrayList<>();
+    /** Null when the machine runs the interpreter alone. */
+    final Jit jit;
+
+    /** A code cache with the JIT chosen by system properties ({@link JitConfig#fromSystemProperties}). */
+    public CodeCache() {
+        this(JitConfig.fromSystemProperties());
+    }
+
+    public CodeCache(JitConfig jit) {
+        this.jit = jit.enabled() ? new Jit(jit, this) : null;
+    }
+
+    /** The JIT, or null when the interpreter runs alone. */
+    public Jit jit() {
+        return jit;
+    }
 
     static long key(long paddr, int bits) {
         return paddr << 2 | (bits == 64 ? 2 : bits == 32 ? 1 : 0);
+    }
+
+    /** True when guest memory accesses must be ordered for several vCPUs (the machine is SMP). */
+    boolean tso() {
+        return !cpus.isEmpty() && cpus.get(0).tso;
     }
 
     void attach(Cpu c) {
@@ -31,6 +52,12 @@ public final class CodeCache {
 
     boolean isCodePage(long ppage) {
         return byPage.containsKey(ppage);
+    }
+
+    /** A snapshot of the blocks decoded from physical page {@code ppage}. */
+    synchronized List<Block> blocksOnPage(long ppage) {
+        List<Block> l = byPage.get(ppage);
+        return l == null ? List.of() : new ArrayList<>(l);
     }
 
     /** Publishes a freshly decoded block; its pages become code pages for every vCPU. */
@@ -105,6 +132,9 @@ public final class CodeCache {
         }
         byPage.clear();
         byKey.clear();
+        if (jit != null) {
+            jit.clear();
+        }
     }
 
     public int blockCount() {

@@ -103,6 +103,18 @@ public final class Cpu {
     public long instructions;
     /** Exits from straight-line execution, by cause (for --stats). */
     public long portIoExits, mmioExits, exceptions, interrupts, halts, blocksDecoded;
+    /**
+     * Backward jumps a compiled region takes before it returns to the run loop even with no event
+     * pending, so that one {@link Interpreter#step} stays bounded work.
+     */
+    public int regionLoopLimit = 4096;
+    /** Compiled-region runs, and why each run ended: indexed by the {@code EXIT_} constants. */
+    public long regionRuns;
+    public final long[] regionExits = new long[EXIT_NAMES.length];
+    public static final int EXIT_BRANCH = 0, EXIT_INDIRECT = 1, EXIT_EVENT = 2, EXIT_HELPER = 3, EXIT_FAULT = 4,
+            EXIT_CODE_WRITE = 5;
+    public static final String[] EXIT_NAMES = {"branch out of region", "indirect branch", "pending event",
+        "interpreter-only instruction", "guest exception", "store to code"};
     /** Interrupts are inhibited for one instruction (after STI, MOV SS, POP SS). */
     boolean interruptShadow;
     public boolean halted;

@@ -104,6 +104,21 @@ public final class Interpreter {
         Block b = null;
         try {
             b = block(c);
+            Region r = b.region;
+            if (r != null && !c.interruptShadow && b.linear == c.rip) {
+                r.uses++;
+                r.run(c);
+                return;
+            }
+            Jit jit = c.code.jit;
+            if (jit != null && ++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64) {
+                jit.request(b);
+                r = b.region;
+                if (r != null && !c.interruptShadow && b.linear == c.rip) {
+                    r.run(c);
+                    return;
+                }
+            }
             execBlock(c, b);
         } catch (CpuException e) {
             if (!e.software) {

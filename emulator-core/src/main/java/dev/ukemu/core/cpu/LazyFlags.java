@@ -14,7 +14,9 @@ public final class LazyFlags {
 
     // Operation kinds. EFLAGS: res holds the six flags themselves.
     public static final int EFLAGS = 0, ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7,
-            SHL = 8, SHR = 9, SAR = 10, NEG = 11;
+            SHL = 8, SHR = 9, SAR = 10, NEG = 11,
+            /** Multiplication: res is the low result, dst is 1 when the product overflowed (CF = OF = 1). */
+            MUL = 12;
 
     static final long[] MASK = {0xFFL, 0xFFFFL, 0xFFFFFFFFL, -1L};
     static final long[] SIGN = {0x80L, 0x8000L, 0x80000000L, 1L << 63};
@@ -80,6 +82,9 @@ public final class LazyFlags {
                 f |= (int) ((src ^ res) & AF);
             }
             case LOGIC -> {
+            }
+            case MUL -> {
+                if (dst != 0) f |= CF | OF;
             }
             case INC -> {
                 // src holds the incoming CF

@@ -24,9 +24,15 @@ public final class CpuTestRig implements AutoCloseable {
     public final List<Integer> vectors = new ArrayList<>();
     public final List<Integer> errorCodes = new ArrayList<>();
 
+    /** A rig whose engine comes from the system properties ({@link JitConfig#fromSystemProperties}). */
     public CpuTestRig() {
+        this(JitConfig.fromSystemProperties());
+    }
+
+    /** A rig running guest code with the given engine ({@link JitConfig#OFF}: the interpreter alone). */
+    public CpuTestRig(JitConfig jit) {
         mem = new GuestMemory(MemoryLayout.of(16 * MemoryLayout.MIB));
-        cpu = new Cpu(0, mem, io, mmio, CpuidModel.max(2_500_000, 1));
+        cpu = new Cpu(0, mem, io, mmio, CpuidModel.max(2_500_000, 1), new CodeCache(jit), false);
         cpu.hooks = new CpuHooks() {
             @Override
             public void onInterrupt(Cpu c, int vector, boolean external, int errorCode, boolean hasErrorCode) {

@@ -5,6 +5,7 @@ import dev.ukemu.app.MachineConfig;
 import dev.ukemu.app.NicConfig;
 import dev.ukemu.core.cpu.CpuidModel;
 import dev.ukemu.core.memory.MemoryLayout;
+import dev.ukemu.core.cpu.JitConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -50,6 +51,8 @@ public final class CommandLine {
               --vga                     show the guest's VGA text screen in the terminal (the
                                         serial console then goes to -serial file:PATH, if given)
               -serial file:PATH         write the serial console to PATH
+              --jit on|off              translate hot guest code to JVM bytecode (default on);
+                                        off runs the interpreter alone
               --stats                   at exit, print instructions executed, MIPS, decoded
                                         blocks and exits by cause to standard error
               -nic user[,mac=M][,hostfwd=tcp::HOSTPORT-:GUESTPORT]...
@@ -90,6 +93,7 @@ public final class CommandLine {
         String cpu = "max";
         boolean stats = false;
         boolean vga = false;
+        JitConfig jit = null;
         Path serialFile = null;
         List<String> notes = new ArrayList<>();
         NetOptions net = new NetOptions();
@@ -120,6 +124,14 @@ public final class CommandLine {
                 case "-no-reboot", "--no-reboot" -> noReboot = true;
                 case "--stats" -> stats = true;
                 case "--vga" -> vga = true;
+                case "--jit" -> {
+                    String v = value(args, inline == null ? ++k : k, name, inline);
+                    jit = switch (v) {
+                        case "on" -> JitConfig.on();
+                        case "off" -> JitConfig.OFF;
+                        default -> throw new UsageException("--jit: expected on or off, not '" + v + "'");
+                    };
+                }
                 case "-d" -> {
                     for (String cat : value(args, ++k, name, null).split(",")) {
                         String c = cat.strip().toLowerCase(Locale.ROOT);
@@ -206,6 +218,9 @@ public final class CommandLine {
         MachineConfig config = MachineConfig.of(kernel).withSmp(smp).withRam(ram).withInitrds(initrds)
                 .withAppend(append).withNoReboot(noReboot).withDebug(debug, debugLog).withCpu(cpu)
                 .withNics(nics).withNetDump(netDump);
+        if (jit != null) {
+            config = config.withJit(jit);
+        }
         return new Parsed(config, false, false, notes, stats, vga, serialFile);
     }
 

@@ -1,0 +1,165 @@
+package dev.ukemu.core.cpu;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The machine-wide JIT: counts block runs, queues hot blocks for {@link RegionCompiler}, installs
+ * the compiled regions on their entry blocks and keeps their number bounded, dropping the least
+ * used when there are too many. Compilation happens on one background daemon thread (or on the
+ * asking vCPU thread when {@link JitConfig#synchronous}); vCPUs keep interpreting meanwhile.
+ */
+public final class Jit {
+    private static final boolean TRACE = Boolean.getBoolean("ukemu.jit.trace");
+    final JitConfig config;
+    private final CodeCache code;
+    private final LinkedBlockingQueue<Block> queue = new LinkedBlockingQueue<>();
+    private final List<Region> live = new ArrayList<>();
+    private Thread worker;
+    final AtomicLong regionsCompiled = new AtomicLong(), regionsEvicted = new AtomicLong(),
+            regionsRejected = new AtomicLong(), bytecodeBytes = new AtomicLong(), guestInsnsCompiled = new AtomicLong();
+
+    Jit(JitConfig config, CodeCache code) {
+        this.config = config;
+        this.code = code;
+    }
+
+    /** Called by the interpreter when {@code b} has reached the hotness threshold. */
+    void request(Block b) {
+        if (b.compileRequested) {
+            return;
+        }
+        b.compileRequested = true;
+        if (config.synchronous()) {
+            compile(b);
+            return;
+        }
+        synchronized (this) {
+            if (worker == null) {
+                worker = Thread.ofPlatform().daemon().name("ukemu-jit").start(this::work);
+            }
+        }
+        queue.add(b);
+    }
+
+    private void work() {
+        while (true) {
+            Block b;
+            try {
+                b = queue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                compile(b);
+            } catch (RuntimeException | LinkageError e) {
+                // A region the compiler cannot handle stays interpreted.
+                regionsRejected.incrementAndGet();
+            }
+        }
+    }
+
+    private void compile(Block b) {
+        if (!b.valid) {
+            return;
+        }
+        Region r = RegionCompiler.compile(b, code);
+        if (r == null) {
+            regionsRejected.incrementAndGet();
+            return;
+        }
+        regionsCompiled.incrementAndGet();
+        if (TRACE) {
+            StringBuilder sb = new StringBuilder();
+            for (Block x : r.blocks) {
+                sb.append(' ').append(Long.toHexString(x.linear));
+            }
+            System.err.printf("ukemu jit: region at %x: %d blocks, %d instructions, %d bytes:%s%n", b.linear,
+                    r.blocks.length, r.guestInsns, r.bytecodeBytes, sb);
+        }
+        bytecodeBytes.addAndGet(r.bytecodeBytes);
+        guestInsnsCompiled.addAndGet(r.guestInsns);
+        for (Block x : r.blocks) {
+            if (x.valid) {
+                x.region = r;
+                x.compileRequested = true;
+            }
+        }
+        List<Region> dropped = null;
+        synchronized (live) {
+            live.add(r);
+            if (live.size() > config.maxRegions()) {
+                dropped = evict();
+            }
+        }
+        if (dropped != null) {
+            for (Region d : dropped) {
+                for (Block x : d.blocks) {
+                    if (x.region == d) {
+                        x.region = null;
+                        x.hits = 0;
+                        x.compileRequested = false;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Drops the less used half of the live regions (and those whose code is gone). */
+    private List<Region> evict() {
+        List<Region> sorted = new ArrayList<>(live);
+        sorted.sort(Comparator.comparingInt((Region r) -> r.entry.valid && r.entry.region == r ? r.uses : -1));
+        int drop = sorted.size() / 2;
+        List<Region> dropped = new ArrayList<>(sorted.subList(0, drop));
+        live.clear();
+        for (Region r : sorted.subList(drop, sorted.size())) {
+            r.uses = 0;
+            live.add(r);
+        }
+        regionsEvicted.addAndGet(drop);
+        return dropped;
+    }
+
+    /** Regions currently installed. */
+    public int liveRegions() {
+        synchronized (live) {
+            return live.size();
+        }
+    }
+
+    /** Forgets every region (all decoded code is being dropped). */
+    void clear() {
+        synchronized (live) {
+            live.clear();
+        }
+        queue.clear();
+    }
+
+    public long regionsCompiled() {
+        return regionsCompiled.get();
+    }
+
+    public long regionsEvicted() {
+        return regionsEvicted.get();
+    }
+
+    public long regionsRejected() {
+        return regionsRejected.get();
+    }
+
+    /** JVM bytecode bytes generated for the live and past regions. */
+    public long bytecodeBytes() {
+        return bytecodeBytes.get();
+    }
+
+    public long guestInstructionsCompiled() {
+        return guestInsnsCompiled.get();
+    }
+
+    public JitConfig config() {
+        return config;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.ukemu.core.cpu;
+
+/**
+ * Run-time helpers called by compiled regions: the cases too rare or too large to inline
+ * (conditions on flags whose producer is not known where they are read, faults).
+ */
+public final class JitRt {
+    private JitRt() {
+    }
+
+    /** Condition code {@code cc} over lazily recorded flags, as {@link Cpu#cond}. */
+    public static boolean cond(int op, long dst, long src, long res, int cc) {
+        boolean v;
+        if ((op >>> 2) == LazyFlags.SUB) {
+            int sz = op & 3;
+            long m = LazyFlags.MASK[sz];
+            long a = dst & m, b = src & m;
+            switch (cc >> 1) {
+                case 1 -> v = Long.compareUnsigned(a, b) < 0;
+                case 2 -> v = a == b;
+                case 3 -> v = Long.compareUnsigned(a, b) <= 0;
+                case 6 -> v = LazyFlags.signExtend(a, sz) < LazyFlags.signExtend(b, sz);
+                case 7 -> v = LazyFlags.signExtend(a, sz) <= LazyFlags.signExtend(b, sz);
+                default -> v = slow(op, dst, src, res, cc >> 1);
+            }
+        } else {
+            v = slow(op, dst, src, res, cc >> 1);
+        }
+        return v ^ ((cc & 1) != 0);
+    }
+
+    private static boolean slow(int op, long dst, long src, long res, int c) {
+        if (c == 2) {
+            return LazyFlags.zf(op, res);
+        }
+        if (c == 4) {
+            return LazyFlags.sf(op, res);
+        }
+        int f = LazyFlags.compute(op, dst, src, res);
+        return switch (c) {
+            case 0 -> (f & LazyFlags.OF) != 0;
+            case 1 -> (f & LazyFlags.CF) != 0;
+            case 3 -> (f & (LazyFlags.CF | LazyFlags.ZF)) != 0;
+            case 5 -> (f & LazyFlags.PF) != 0;
+            case 6 -> ((f & LazyFlags.SF) != 0) != ((f & LazyFlags.OF) != 0);
+            default -> (f & LazyFlags.ZF) != 0 || (((f & LazyFlags.SF) != 0) != ((f & LazyFlags.OF) != 0));
+        };
+    }
+
+    /** CF of the recorded flags, 0 or 1. */
+    public static long cf(int op, long dst, long src, long res) {
+        return LazyFlags.cf(op, dst, src, res) ? 1 : 0;
+    }
+
+    /** The six arithmetic flags of the recorded operation. */
+    public static long flags(int op, long dst, long src, long res) {
+        return LazyFlags.compute(op, dst, src, res);
+    }
+
+    /** Flags after IMUL: SF, ZF, PF of the low result; CF and OF when the product overflowed. */
+    public static long mulFlags(int sz, long low, boolean overflow) {
+        int f = LazyFlags.compute(LazyFlags.LOGIC << 2 | sz, 0, 0, low);
+        return overflow ? f | LazyFlags.CF | LazyFlags.OF : f;
+    }
+
+    /** ROL's flags: CF is the result's low bit, OF is CF xor the result's top bit, the rest as before. */
+    public static long rolFlags(int op, long dst, long src, long res, long result, int bits) {
+        int f = LazyFlags.compute(op, dst, src, res) & ~(LazyFlags.CF | LazyFlags.OF);
+        long cf = result & 1;
+        long msb = (result >>> (bits - 1)) & 1;
+        f |= (int) cf;
+        if ((msb ^ cf) != 0) {
+            f |= LazyFlags.OF;
+        }
+        return f;
+    }
+
+    /** ROR's flags: CF is the result's top bit, OF the xor of its two top bits. */
+    public static long rorFlags(int op, long dst, long src, long res, long result, int bits) {
+        int f = LazyFlags.compute(op, dst, src, res) & ~(LazyFlags.CF | LazyFlags.OF);
+        long msb = (result >>> (bits - 1)) & 1;
+        long msb2 = (result >>> (bits - 2)) & 1;
+        if (msb != 0) {
+            f |= LazyFlags.CF;
+        }
+        if ((msb ^ msb2) != 0) {
+            f |= LazyFlags.OF;
+        }
+        return f;
+    }
+
+    /**
+     * A guest exception inside a compiled region: the region has written its registers back;
+     * this fixes the faulting instruction's address and the instruction count, and turns a
+     * non-canonical stack address into #SS as the interpreter does.
+     */
+    public static CpuException fault(Region r, Cpu c, CpuException e, int cur, int icount) {
+        int k = cur >= 0 ? cur : -1 - cur;
+        c.insnStart = r.insnRip[k];
+        c.instructions += icount - r.remaining[k];
+        c.regionExits[Cpu.EXIT_FAULT]++;
+        if (e.nonCanonical && (r.stackOp[k] || r.insns[k].stackRef)) {
+            return CpuException.fault(CpuException.SS, 0);
+        }
+        return e;
+    }
+
+    /**
+     * Runs an SSE instruction that touches no general register or flag except to read its
+     * address: the region keeps its registers in locals around it.
+     */
+    public static void execSse(Region r, Cpu c, int k) {
+        c.rip = r.insnNext[k];
+        Sse.exec(c, r.insns[k]);
+    }
+
+    /** Runs one instruction through the interpreter, as {@link Interpreter#execBlock} would. */
+    public static void exec(Region r, Cpu c, int k) {
+        c.insnStart = r.insnRip[k];
+        c.rip = r.insnNext[k];
+        c.stopBlock = false;
+        Interpreter.exec(c, r.insns[k]);
+    }
+}

@@ -1,0 +1,1405 @@
+package dev.ukemu.core.cpu;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassHierarchyResolver;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.Label;
+import java.lang.classfile.MethodModel;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDescs;
+import java.lang.constant.MethodTypeDesc;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Translates a hot block, and the decoded blocks it reaches by direct branches on the same page,
+ * into one JVM method (a {@link Region}, defined as a hidden class so that it unloads with its
+ * region).
+ *
+ * <p>Inside the method the sixteen general registers live in JVM locals, loaded at entry and
+ * written back at every exit. Arithmetic flags stay lazy (an operation kind and its operands, in
+ * locals); a condition whose producer is known at translation time is compiled to a direct
+ * comparison. Loads and stores inline the soft-TLB hit path and call the vCPU's accessors on a
+ * miss. Branches to blocks of the region are JVM jumps, with a check for pending events on every
+ * backward one. Instructions without a translation go through the interpreter with the state
+ * written back around them. A guest exception is caught by one handler that writes the state back
+ * as of the faulting instruction (the index of the current instruction is kept in a local).
+ */
+final class RegionCompiler {
+    private RegionCompiler() {
+    }
+
+    /** What the generated class's constructor hands to {@link Region}. */
+    static final class Plan {
+        Block entry;
+        Block[] blocks;
+        Insn[] insns;
+        long[] insnRip, insnNext;
+        int[] remaining;
+        boolean[] stackOp;
+    }
+
+    static final int MAX_BLOCKS = 64, MAX_INSNS = 600;
+    /**
+     * Bytecode bytes per region. HotSpot compiles nothing above 8000; well below that, C1 (the
+     * first tier) also copes quickly, which matters as much for warm-up.
+     */
+    static final int METHOD_LIMIT = Integer.getInteger("ukemu.jit.maxbytes", 3000);
+    /** Ops to leave to the interpreter (diagnostics: finding a wrong translation). */
+    private static final java.util.Set<Integer> DEBUG_INTERP_OPS = java.util.Arrays.stream(
+            System.getProperty("ukemu.jit.interpops", "").split(",")).filter(x -> !x.isBlank()).map(Integer::valueOf)
+            .collect(java.util.stream.Collectors.toSet());
+    /** A directory to write each generated class to (diagnostics). */
+    private static final String DUMP = System.getProperty("ukemu.jit.dump");
+    /** Emit the soft-TLB hit path in the region's own bytecode rather than call the vCPU's accessors. */
+    static final boolean INLINE_TLB = Boolean.getBoolean("ukemu.jit.inlinetlb");
+    /** Also take the page's other executed blocks into a region (targets of indirect jumps). */
+    static final boolean WHOLE_PAGE = !"false".equals(System.getProperty("ukemu.jit.wholepage"));
+
+    private static final ClassDesc CD_CPU = ClassDesc.of("dev.ukemu.core.cpu.Cpu");
+    private static final ClassDesc CD_REGION = ClassDesc.of("dev.ukemu.core.cpu.Region");
+    private static final ClassDesc CD_RT = ClassDesc.of("dev.ukemu.core.cpu.JitRt");
+    private static final ClassDesc CD_EXC = ClassDesc.of("dev.ukemu.core.cpu.CpuException");
+    private static final ClassDesc CD_GM = ClassDesc.of("dev.ukemu.core.memory.GuestMemory");
+    private static final ClassDesc CD_MS = ClassDesc.of("java.lang.foreign.MemorySegment");
+    private static final ClassDesc CD_VH = ClassDesc.of("java.lang.invoke.VarHandle");
+    private static final ClassDesc[] CD_LAYOUT = {
+        ClassDesc.of("java.lang.foreign.ValueLayout$OfByte"), ClassDesc.of("java.lang.foreign.ValueLayout$OfShort"),
+        ClassDesc.of("java.lang.foreign.ValueLayout$OfInt"), ClassDesc.of("java.lang.foreign.ValueLayout$OfLong")};
+    private static final String[] LAYOUT_FIELD = {"BYTE", "SHORT", "INT", "LONG"};
+    private static final ClassDesc[] CD_PRIM = {ConstantDescs.CD_byte, ConstantDescs.CD_short, ConstantDescs.CD_int,
+        ConstantDescs.CD_long};
+    private static final ClassDesc CD_LARR = ConstantDescs.CD_long.arrayType();
+
+    // Local variable slots of run(Cpu).
+    private static final int THIS = 0, C = 1, FOP = 34, FDST = 35, FSRC = 37, FRES = 39, RAM = 41, RTAG = 42, RADD = 43,
+            WTAG = 44, WADD = 45, CUR = 46, ICOUNT = 47, EXITRIP = 49, EXITCAUSE = 51, P = 52, I = 54, T1 = 55, T2 = 57,
+            T3 = 59, T4 = 61, EXC = 63, ADDR = 64, RARR = 66, CNT = 67, BUDGET = 68, EVMASK = 69;
+
+    private static int reg(int n) {
+        return 2 + 2 * n;
+    }
+
+    private static final ClassFile CF = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
+            ClassHierarchyResolver.defaultResolver().orElse(
+                    ClassHierarchyResolver.ofClassLoading(RegionCompiler.class.getClassLoader()))));
+
+    /** The region entered at {@code entry}, or null when it is not worth compiling. */
+    static Region compile(Block entry, CodeCache code) {
+        if (entry.bits != 64 || entry.page1 >= 0 || !entry.valid) {
+            return null;
+        }
+        int maxBlocks = MAX_BLOCKS;
+        while (true) {
+            List<Block> blocks = collect(entry, code, maxBlocks);
+            Emitter e = new Emitter(blocks, code.tso());
+            byte[] bytes = e.generate();
+            int size = codeLength(bytes);
+            if (DUMP != null) {
+                try {
+                    java.nio.file.Files.write(java.nio.file.Path.of(DUMP, Long.toHexString(entry.linear) + "-" + blocks.size()
+                            + ".class"), bytes);
+                } catch (java.io.IOException ignored) {
+                    // diagnostics only
+                }
+            }
+            if (size <= METHOD_LIMIT) {
+                return define(bytes, e.plan, size);
+            }
+            if (blocks.size() == 1) {
+                return null;
+            }
+            maxBlocks = Math.max(1, blocks.size() * 3 / 4);
+        }
+    }
+
+    private static int codeLength(byte[] bytes) {
+        ClassModel cm = CF.parse(bytes);
+        for (MethodModel m : cm.methods()) {
+            if (m.methodName().equalsString("run")) {
+                return m.findAttribute(java.lang.classfile.Attributes.code()).orElseThrow().codeLength();
+            }
+        }
+        throw new IllegalStateException("no run method");
+    }
+
+    private static Region define(byte[] bytes, Plan plan, int size) {
+        try {
+            MethodHandles.Lookup lk = MethodHandles.lookup().defineHiddenClass(bytes, true);
+            Region r = (Region) lk.findConstructor(lk.lookupClass(), MethodType.methodType(void.class, Object.class))
+                    .invoke(plan);
+            r.bytecodeBytes = size;
+            return r;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The entry block and the decoded blocks reachable from it by direct branches on its page. */
+    private static List<Block> collect(Block entry, CodeCache code, int maxBlocks) {
+        List<Block> out = new ArrayList<>();
+        Map<Long, Block> seen = new HashMap<>();
+        ArrayDeque<Block> work = new ArrayDeque<>();
+        work.add(entry);
+        seen.put(entry.linear, entry);
+        int insns = 0;
+        long page = entry.linear >>> 12;
+        List<Block> others = null;
+        while (out.size() < maxBlocks) {
+            if (work.isEmpty()) {
+                // Then the rest of the page's decoded code: targets of indirect jumps and returns.
+                if (!WHOLE_PAGE) {
+                    break;
+                }
+                if (others == null) {
+                    others = code.blocksOnPage(entry.page0);
+                    others.sort((x, y) -> Long.compare(x.linear, y.linear));
+                }
+                while (!others.isEmpty() && work.isEmpty()) {
+                    Block s = others.removeFirst();
+                    if (s.valid && s.page1 < 0 && s.bits == 64 && (s.linear >>> 12) == page && s.hits > 0
+                            && !seen.containsKey(s.linear)) {
+                        seen.put(s.linear, s);
+                        work.add(s);
+                    }
+                }
+                if (work.isEmpty()) {
+                    break;
+                }
+            }
+            Block b = work.poll();
+            if (insns + b.insns.length > MAX_INSNS && !out.isEmpty()) {
+                continue;
+            }
+            out.add(b);
+            insns += b.insns.length;
+            for (long t : successors(b)) {
+                if ((t >>> 12) != page || seen.containsKey(t)) {
+                    continue;
+                }
+                Block s = code.lookup(entry.page0 | (t & 0xFFF), 64);
+                if (s != null && s.valid && s.linear == t && s.page1 < 0 && s.bits == 64) {
+                    seen.put(t, s);
+                    work.add(s);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Static successors of a block: direct branch targets and the fall-through. */
+    private static long[] successors(Block b) {
+        Insn last = b.insns[b.insns.length - 1];
+        long end = b.linear;
+        for (Insn i : b.insns) {
+            end += i.len;
+        }
+        return switch (last.op) {
+            case Op.JCC -> new long[] {end + last.imm, end};
+            case Op.JMP -> new long[] {end + last.imm};
+            case Op.CALL -> new long[] {end + last.imm, end};
+            case Op.CALL_E -> new long[] {end};
+            default -> Decoder.endsBlock(last.op) ? new long[0] : new long[] {end};
+        };
+    }
+
+    /** Generates the class for one region. */
+    private static final class Emitter {
+        final List<Block> blocks;
+        final boolean tso;
+        final Plan plan = new Plan();
+        final Map<Long, Integer> blockIndex = new HashMap<>();
+        final int[] blockStart;
+        CodeBuilder cb;
+        Label[] labels;
+        Label exit;
+        int written, used;
+        int knownOp;
+        /** The instruction being emitted. */
+        int curK;
+        boolean[] flagsLive;
+
+        Emitter(List<Block> blocks, boolean tso) {
+            this.blocks = blocks;
+            this.tso = tso;
+            blockStart = new int[blocks.size()];
+            int n = 0;
+            for (int b = 0; b < blocks.size(); b++) {
+                blockIndex.putIfAbsent(blocks.get(b).linear, b);
+                blockStart[b] = n;
+                n += blocks.get(b).insns.length;
+            }
+            plan.entry = blocks.get(0);
+            plan.blocks = blocks.toArray(new Block[0]);
+            plan.insns = new Insn[n];
+            plan.insnRip = new long[n];
+            plan.insnNext = new long[n];
+            plan.remaining = new int[n];
+            plan.stackOp = new boolean[n];
+            flagsLive = new boolean[n];
+            int k = 0;
+            for (Block b : blocks) {
+                long rip = b.linear;
+                for (int j = 0; j < b.insns.length; j++) {
+                    Insn i = b.insns[j];
+                    plan.insns[k] = i;
+                    plan.insnRip[k] = rip;
+                    plan.insnNext[k] = rip + i.len;
+                    plan.remaining[k] = b.insns.length - 1 - j;
+                    plan.stackOp[k] = i.op == Op.PUSH_R || i.op == Op.POP_R || i.op == Op.PUSH_I || i.op == Op.CALL
+                            || i.op == Op.RET || i.op == Op.CALL_E;
+                    rip += i.len;
+                    k++;
+                }
+            }
+            registerUse();
+            liveness();
+        }
+
+        /** Which registers the region reads and writes (everything, where the interpreter runs an instruction). */
+        private void registerUse() {
+            int w = 0, u = 0;
+            for (Insn i : plan.insns) {
+                if (!native_(i) && !pureSse(i)) {
+                    continue;
+                }
+                u |= 1 << i.reg & 0xFFFF | (i.reg >= 16 ? 1 << (i.reg - 16) : 0);
+                if (!i.mem) {
+                    u |= 1 << i.rm & 0xFFFF | (i.rm >= 16 ? 1 << (i.rm - 16) : 0);
+                }
+                if (i.mem) {
+                    if (i.base >= 0 && i.base < 16) u |= 1 << i.base;
+                    if (i.index >= 0) u |= 1 << i.index;
+                }
+                u |= 1 << Cpu.RSP | 1 << Cpu.RAX | 1 << Cpu.RCX | 1 << Cpu.RDX;
+            }
+            // Registers written: conservatively, every register an instruction names.
+            w = u;
+            written = w & 0xFFFF;
+            used = u & 0xFFFF;
+        }
+
+        /** Whether each instruction's flags are read later (faulting instructions need them exact). */
+        private void liveness() {
+            for (int b = 0; b < blocks.size(); b++) {
+                int first = blockStart[b], n = blocks.get(b).insns.length;
+                boolean live = true;
+                for (int k = first + n - 1; k >= first; k--) {
+                    flagsLive[k] = live;
+                    Insn i = plan.insns[k];
+                    if (readsFlags(i) || mayFault(i) || !native_(i)) {
+                        live = true;
+                    } else if (writesAllFlags(i)) {
+                        live = false;
+                    }
+                }
+            }
+        }
+
+        private static boolean mayFault(Insn i) {
+            return i.mem || i.op == Op.PUSH_R || i.op == Op.POP_R || i.op == Op.PUSH_I || i.op == Op.CALL
+                    || i.op == Op.RET || i.op == Op.CALL_E;
+        }
+
+        private static boolean readsFlags(Insn i) {
+            return switch (i.op) {
+                case Op.JCC, Op.SETCC, Op.CMOVCC -> true;
+                case Op.ALU_EG, Op.ALU_GE, Op.ALU_EI -> i.sub == Alu.ADC || i.sub == Alu.SBB;
+                default -> false;
+            };
+        }
+
+        private static boolean writesAllFlags(Insn i) {
+            return switch (i.op) {
+                case Op.ALU_EG, Op.ALU_GE, Op.ALU_EI, Op.TEST_EG, Op.TEST_EI, Op.NEG, Op.IMUL_GE, Op.IMUL_GEI -> true;
+                case Op.SHIFT_I -> i.sub >= Shifts.SHL && (i.imm & (i.size == 8 ? 63 : 31)) != 0;
+                default -> false;
+            };
+        }
+
+        /**
+         * SSE instructions that write neither a general register nor a flag: they run through the
+         * SSE unit directly, with the region's registers written back but not reloaded.
+         */
+        static boolean pureSse(Insn i) {
+            if (i.op < SseOp.FIRST || i.op >= SseOp.END) {
+                return false;
+            }
+            return switch (i.op) {
+                case SseOp.MOVD_E_X, SseOp.MOVMSKPS, SseOp.MOVMSKPD, SseOp.PMOVMSKB, SseOp.FP_COMI, SseOp.CVT,
+                     SseOp.CVT_MMX, SseOp.PTEST, SseOp.PEXTR, SseOp.EXTRACTPS, SseOp.MOVD_E_M, SseOp.PCMPSTR,
+                     SseOp.CRC32 -> false;
+                default -> true;
+            };
+        }
+
+        static boolean sseStore(Insn i) {
+            return i.mem && switch (i.op) {
+                case SseOp.MOV_STORE, SseOp.MOVS_STORE, SseOp.MOVQ_STORE, SseOp.MOVLO_STORE, SseOp.MOVHI_STORE,
+                     SseOp.MOVNTI, SseOp.MASKMOV, SseOp.MOVQ_MM_M -> true;
+                default -> false;
+            } || i.op == SseOp.MASKMOV;
+        }
+
+        /** True when the instruction has a translation; the rest run through the interpreter. */
+        static boolean native_(Insn i) {
+            if (DEBUG_INTERP_OPS.contains(i.op) || DEBUG_INTERP_OPS.contains(-(i.op * 100 + i.sub) - 1)) {
+                return false;
+            }
+            boolean sized = i.size == 1 || i.size == 2 || i.size == 4 || i.size == 8;
+            if (!sized) {
+                return false;
+            }
+            if (i.mem && (i.asize == 2 || (i.seg != Cpu.SEG_NONE && i.seg != Cpu.FS && i.seg != Cpu.GS))) {
+                return false;
+            }
+            return switch (i.op) {
+                case Op.MOV_EG, Op.MOV_GE, Op.MOV_EI, Op.MOV_RI, Op.LEA, Op.NOP, Op.TEST_EG, Op.TEST_EI, Op.SETCC,
+                     Op.CMOVCC -> true;
+                case Op.MOVZX, Op.MOVSX -> i.imm2 == 2 || i.imm2 == 4 || i.imm2 == 8;
+                case Op.MOVSXD -> i.size == 8;
+                case Op.ALU_EG, Op.ALU_GE, Op.ALU_EI, Op.INC, Op.DEC, Op.NOT, Op.NEG -> !i.lock;
+                case Op.SHIFT_I -> i.sub != Shifts.RCL && i.sub != Shifts.RCR;
+                case Op.SHIFT_CL -> !i.mem && i.sub >= Shifts.SHL;
+                case Op.IMUL_GE, Op.IMUL_GEI -> i.size >= 2;
+                case Op.JCC, Op.JMP, Op.CALL -> i.size == 8;
+                case Op.RET -> i.size == 8 && i.imm == 0;
+                case Op.JMP_E, Op.CALL_E -> i.size == 8;
+                case Op.PUSH_R, Op.POP_R, Op.PUSH_I -> i.size == 8;
+                case Op.CBW, Op.CWD -> i.size >= 4;
+                default -> false;
+            };
+        }
+
+        byte[] generate() {
+            ClassDesc self = ClassDesc.of("dev.ukemu.core.cpu.CompiledRegion");
+            return CF.build(self, clb -> {
+                clb.withFlags(ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
+                clb.withSuperclass(CD_REGION);
+                clb.withMethodBody(ConstantDescs.INIT_NAME, MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_Object),
+                        ClassFile.ACC_PUBLIC, c -> {
+                            c.aload(0);
+                            c.aload(1);
+                            c.invokespecial(CD_REGION, ConstantDescs.INIT_NAME,
+                                    MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_Object));
+                            c.return_();
+                        });
+                clb.withMethodBody("run", MethodTypeDesc.of(ConstantDescs.CD_void, CD_CPU), ClassFile.ACC_PUBLIC,
+                        c -> {
+                            cb = c;
+                            body();
+                        });
+            });
+        }
+
+        private void body() {
+            labels = new Label[blocks.size()];
+            for (int b = 0; b < labels.length; b++) {
+                labels[b] = cb.newLabel();
+            }
+            exit = cb.newLabel();
+            Label handler = cb.newLabel(), start = cb.newLabel(), end = cb.newLabel();
+            // Prologue.
+            cb.aload(C).getfield(CD_CPU, "r", CD_LARR).astore(RARR);
+            reload();
+            if (INLINE_TLB) {
+                cb.aload(C).getfield(CD_CPU, "ram", CD_MS).astore(RAM);
+                cb.aload(C).getfield(CD_CPU, "rTag", CD_LARR).astore(RTAG);
+                cb.aload(C).getfield(CD_CPU, "rAdd", CD_LARR).astore(RADD);
+                cb.aload(C).getfield(CD_CPU, "wTag", CD_LARR).astore(WTAG);
+                cb.aload(C).getfield(CD_CPU, "wAdd", CD_LARR).astore(WADD);
+            }
+            cb.iconst_0().istore(CUR);
+            cb.iconst_0().istore(ICOUNT);
+            cb.aload(C).getfield(CD_CPU, "regionLoopLimit", ConstantDescs.CD_int).istore(BUDGET);
+            // Events that matter here: a pending interrupt only while IF is set (only
+            // instructions the interpreter runs change IF, and the region is left after those).
+            Label ifSet = cb.newLabel(), maskDone = cb.newLabel();
+            cb.aload(C).getfield(CD_CPU, "flagsRest", ConstantDescs.CD_long).loadConstant(Cpu.RF_IF).land().lconst_0().lcmp()
+                    .ifne(ifSet);
+            cb.loadConstant(~Interpreter.EV_INTERRUPT).goto_(maskDone);
+            cb.labelBinding(ifSet);
+            cb.iconst_m1();
+            cb.labelBinding(maskDone);
+            cb.istore(EVMASK);
+            cb.aload(C).iconst_0().putfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean);
+            cb.aload(C).dup().getfield(CD_CPU, "regionRuns", ConstantDescs.CD_long).lconst_1().ladd()
+                    .putfield(CD_CPU, "regionRuns", ConstantDescs.CD_long);
+            cb.labelBinding(start);
+            // Any block of the region can be the entry: switch on RIP.
+            if (blocks.size() > 1) {
+                cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).lstore(T1);
+                indirect(T1, false);
+            }
+            for (int b = 0; b < blocks.size(); b++) {
+                emitBlock(b);
+            }
+            cb.labelBinding(end);
+            // Common exit: state back to the vCPU.
+            cb.labelBinding(exit);
+            writeBack();
+            cb.aload(C).lload(EXITRIP).putfield(CD_CPU, "rip", ConstantDescs.CD_long);
+            cb.aload(C).dup().getfield(CD_CPU, "instructions", ConstantDescs.CD_long).iload(ICOUNT).i2l().ladd()
+                    .putfield(CD_CPU, "instructions", ConstantDescs.CD_long);
+            cb.aload(C).getfield(CD_CPU, "regionExits", CD_LARR).iload(EXITCAUSE).dup2().laload().lconst_1().ladd()
+                    .lastore();
+            cb.return_();
+            // Guest exceptions: the state as of the faulting instruction.
+            cb.labelBinding(handler);
+            cb.astore(EXC);
+            Label synced = cb.newLabel();
+            cb.iload(CUR).iflt(synced);
+            writeBack();
+            cb.labelBinding(synced);
+            cb.aload(THIS).aload(C).aload(EXC).iload(CUR).iload(ICOUNT);
+            cb.invokestatic(CD_RT, "fault", MethodTypeDesc.of(CD_EXC, CD_REGION, CD_CPU, CD_EXC, ConstantDescs.CD_int,
+                    ConstantDescs.CD_int));
+            cb.athrow();
+            cb.exceptionCatch(start, end, handler, CD_EXC);
+        }
+
+        private void reload() {
+            for (int n = 0; n < 16; n++) {
+                if ((used & 1 << n) != 0) {
+                    cb.aload(RARR).loadConstant(n).laload().lstore(reg(n));
+                } else {
+                    cb.lconst_0().lstore(reg(n));
+                }
+            }
+            cb.aload(C).getfield(CD_CPU, "ccOp", ConstantDescs.CD_int).istore(FOP);
+            cb.aload(C).getfield(CD_CPU, "ccDst", ConstantDescs.CD_long).lstore(FDST);
+            cb.aload(C).getfield(CD_CPU, "ccSrc", ConstantDescs.CD_long).lstore(FSRC);
+            cb.aload(C).getfield(CD_CPU, "ccRes", ConstantDescs.CD_long).lstore(FRES);
+        }
+
+        private void writeBack() {
+            for (int n = 0; n < 16; n++) {
+                if ((written & 1 << n) != 0) {
+                    cb.aload(RARR).loadConstant(n).lload(reg(n)).lastore();
+                }
+            }
+            cb.aload(C).iload(FOP).putfield(CD_CPU, "ccOp", ConstantDescs.CD_int);
+            cb.aload(C).lload(FDST).putfield(CD_CPU, "ccDst", ConstantDescs.CD_long);
+            cb.aload(C).lload(FSRC).putfield(CD_CPU, "ccSrc", ConstantDescs.CD_long);
+            cb.aload(C).lload(FRES).putfield(CD_CPU, "ccRes", ConstantDescs.CD_long);
+        }
+
+        private void emitBlock(int b) {
+            Block blk = blocks.get(b);
+            cb.labelBinding(labels[b]);
+            cb.iinc(ICOUNT, blk.insns.length);
+            knownOp = -1;
+            int first = blockStart[b];
+            for (int j = 0; j < blk.insns.length; j++) {
+                int k = first + j;
+                Insn i = plan.insns[k];
+                if (native_(i)) {
+                    if (!emitInsn(i, k, b)) {
+                        return; // the instruction ended the path (a branch)
+                    }
+                } else if (pureSse(i)) {
+                    emitSse(i, k);
+                } else {
+                    emitFallback(i, k);
+                    if (Decoder.endsBlock(i.op)) {
+                        return;
+                    }
+                }
+            }
+            // Fell off the end of the block (page end or size limit).
+            jumpTo(plan.insnNext[first + blk.insns.length - 1], b);
+        }
+
+        // ------------------------------------------------------------ exits and jumps
+
+        /** Leaves the region for {@code rip}; {@code uncount} instructions of the current block did not run. */
+        private void exitTo(long rip, int cause, int uncount) {
+            if (uncount != 0) {
+                cb.iinc(ICOUNT, -uncount);
+            }
+            cb.loadConstant(rip).lstore(EXITRIP);
+            cb.loadConstant(cause).istore(EXITCAUSE);
+            cb.goto_(exit);
+        }
+
+        /** Continues at {@code target}: a JVM jump when it is in the region, else an exit. */
+        private void jumpTo(long target, int fromBlock) {
+            Integer t = blockIndex.get(target);
+            if (t == null) {
+                exitTo(target, Cpu.EXIT_BRANCH, 0);
+                return;
+            }
+            if (t <= fromBlock) {
+                // A backward jump: leave for pending events, and every so many iterations.
+                // Events are looked at every 16th time round, the bound when it runs out.
+                Label out = cb.newLabel();
+                cb.iinc(BUDGET, -1);
+                cb.iload(BUDGET).loadConstant(15).iand().ifne(labels[t]);
+                cb.iload(BUDGET).ifle(out);
+                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifeq(labels[t]);
+                cb.labelBinding(out);
+                exitTo(target, Cpu.EXIT_EVENT, 0);
+            } else {
+                cb.goto_(labels[t]);
+            }
+        }
+
+        /** Jumps to {@code bad} unless the address in local {@code slot} is canonical. */
+        private void canonicalOr(int slot, Label bad) {
+            cb.lload(slot).loadConstant(16).lshl().loadConstant(16).lshr().lload(slot).lcmp().ifne(bad);
+        }
+
+        /**
+         * Continues at the address in local {@code tgt}: a switch over the region's blocks on this
+         * page (returns to call sites, jump tables), else an exit.
+         */
+        private void indirect(int tgt) {
+            indirect(tgt, true);
+        }
+
+        private void indirect(int tgt, boolean check) {
+            Label out = cb.newLabel();
+            long pageBase = plan.entry.linear & ~0xFFFL;
+            if (check) {
+                Label go = cb.newLabel();
+                cb.iinc(BUDGET, -1);
+                cb.iload(BUDGET).loadConstant(15).iand().ifne(go);
+                cb.iload(BUDGET).ifle(out);
+                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifne(out);
+                cb.labelBinding(go);
+            }
+            cb.lload(tgt).loadConstant(pageBase).lsub().lstore(T4);
+            cb.lload(T4).loadConstant(12).lushr().lconst_0().lcmp().ifne(out);
+            List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
+            for (Map.Entry<Long, Integer> e : blockIndex.entrySet()) {
+                cases.add(java.lang.classfile.instruction.SwitchCase.of((int) (e.getKey() - pageBase), labels[e.getValue()]));
+            }
+            cases.sort((x, y) -> Integer.compare(x.caseValue(), y.caseValue()));
+            cb.lload(T4).l2i().lookupswitch(out, cases);
+            cb.labelBinding(out);
+            cb.lload(tgt).lstore(EXITRIP);
+            cb.loadConstant(Cpu.EXIT_INDIRECT).istore(EXITCAUSE);
+            cb.goto_(exit);
+        }
+
+        private void emitFallback(Insn i, int k) {
+            writeBack();
+            cb.loadConstant(-1 - k).istore(CUR);
+            cb.aload(THIS).aload(C).loadConstant(k);
+            cb.invokestatic(CD_RT, "exec", MethodTypeDesc.of(ConstantDescs.CD_void, CD_REGION, CD_CPU, ConstantDescs.CD_int));
+            reload();
+            knownOp = -1;
+            Label out = cb.newLabel(), cont = cb.newLabel();
+            if (!Decoder.endsBlock(i.op)) {
+                cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifne(out);
+                cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).loadConstant(plan.insnNext[k]).lcmp().ifne(out);
+                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifeq(cont);
+            }
+            cb.labelBinding(out);
+            if (plan.remaining[k] != 0) {
+                cb.iinc(ICOUNT, -plan.remaining[k]);
+            }
+            cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).lstore(EXITRIP);
+            cb.loadConstant(Cpu.EXIT_HELPER).istore(EXITCAUSE);
+            cb.goto_(exit);
+            cb.labelBinding(cont);
+        }
+
+        private void emitSse(Insn i, int k) {
+            for (int n = 0; n < 16; n++) {
+                if ((written & 1 << n) != 0) {
+                    cb.aload(RARR).loadConstant(n).lload(reg(n)).lastore();
+                }
+            }
+            setCur(k);
+            cb.aload(THIS).aload(C).loadConstant(k);
+            cb.invokestatic(CD_RT, "execSse", MethodTypeDesc.of(ConstantDescs.CD_void, CD_REGION, CD_CPU, ConstantDescs.CD_int));
+            if (sseStore(i)) {
+                afterStore(k, plan.insnNext[k]);
+            }
+        }
+
+        /** After an instruction that stored: leave if the store hit code (or anything else stopped the block). */
+        private void afterStore(int k, long next) {
+            Label cont = cb.newLabel();
+            cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifeq(cont);
+            exitTo(next, Cpu.EXIT_CODE_WRITE, plan.remaining[k]);
+            cb.labelBinding(cont);
+        }
+
+        // ------------------------------------------------------------ registers and values
+
+        private static final long[] MASK = {0xFFL, 0xFFFFL, 0xFFFFFFFFL, -1L};
+
+        private void mask(int sz) {
+            if (sz < 3) {
+                cb.loadConstant(MASK[sz]).land();
+            }
+        }
+
+        private void signExtend(int sz) {
+            switch (sz) {
+                case 0 -> cb.l2i().i2b().i2l();
+                case 1 -> cb.l2i().i2s().i2l();
+                case 2 -> cb.l2i().i2l();
+                default -> {
+                }
+            }
+        }
+
+        /** Pushes register {@code n} at {@code size} bytes, zero-extended. */
+        private void ldReg(int n, int size) {
+            if (size == 1 && n >= 16) {
+                cb.lload(reg(n - 16)).loadConstant(8).lushr();
+                mask(0);
+                return;
+            }
+            cb.lload(reg(n));
+            mask(LazyFlags.log2(size));
+        }
+
+        /** Pops a long into register {@code n} at {@code size} bytes (32-bit writes zero-extend). */
+        private void stReg(int n, int size) {
+            switch (size) {
+                case 8 -> cb.lstore(reg(n));
+                case 4 -> {
+                    mask(2);
+                    cb.lstore(reg(n));
+                }
+                case 2 -> {
+                    mask(1);
+                    cb.lload(reg(n)).loadConstant(~0xFFFFL).land().lor().lstore(reg(n));
+                }
+                default -> {
+                    if (n >= 16) {
+                        mask(0);
+                        cb.loadConstant(8).lshl();
+                        cb.lload(reg(n - 16)).loadConstant(~0xFF00L).land().lor().lstore(reg(n - 16));
+                    } else {
+                        mask(0);
+                        cb.lload(reg(n)).loadConstant(~0xFFL).land().lor().lstore(reg(n));
+                    }
+                }
+            }
+        }
+
+        /** Pushes the linear address of the memory operand. */
+        private void ea(Insn i, int k) {
+            long next = plan.insnNext[k];
+            long disp = i.disp;
+            if (i.base == Insn.RIP) {
+                disp += next;
+            }
+            cb.loadConstant(disp);
+            if (i.base >= 0 && i.base != Insn.RIP) {
+                cb.lload(reg(i.base)).ladd();
+            }
+            if (i.index >= 0) {
+                cb.lload(reg(i.index));
+                if (i.scale != 0) {
+                    cb.loadConstant(i.scale).lshl();
+                }
+                cb.ladd();
+            }
+            if (i.asize == 4) {
+                mask(2);
+            }
+            if (i.seg == Cpu.FS || i.seg == Cpu.GS) {
+                cb.aload(C).getfield(CD_CPU, "segBase", CD_LARR).loadConstant(i.seg).laload().ladd();
+            }
+        }
+
+        /** Reads {@code size} bytes at the address in local {@code addr}; pushes the zero-extended value. */
+        private void load(int size, int addr) {
+            int sz = LazyFlags.log2(size);
+            if (!INLINE_TLB) {
+                cb.aload(C).lload(addr);
+                readCall(sz);
+                return;
+            }
+            Label slow = cb.newLabel(), done = cb.newLabel();
+            tlbIndex(addr);
+            cb.aload(RTAG).iload(I).laload().lload(P).lcmp().ifne(slow);
+            pageCheck(size, addr, slow);
+            cb.aload(RAM).getstatic(CD_GM, LAYOUT_FIELD[sz], CD_LAYOUT[sz]);
+            cb.lload(addr).aload(RADD).iload(I).laload().ladd();
+            cb.invokeinterface(CD_MS, "get", MethodTypeDesc.of(CD_PRIM[sz], CD_LAYOUT[sz], ConstantDescs.CD_long));
+            switch (sz) {
+                case 0 -> cb.loadConstant(0xFF).iand().i2l();
+                case 1 -> cb.loadConstant(0xFFFF).iand().i2l();
+                case 2 -> cb.i2l().loadConstant(0xFFFFFFFFL).land();
+                default -> {
+                }
+            }
+            if (tso) {
+                cb.invokestatic(CD_VH, "acquireFence", MethodTypeDesc.of(ConstantDescs.CD_void));
+            }
+            cb.goto_(done);
+            cb.labelBinding(slow);
+            cb.aload(C).lload(addr);
+            readCall(sz);
+            cb.labelBinding(done);
+        }
+
+        private void readCall(int sz) {
+            switch (sz) {
+                case 0 -> cb.invokevirtual(CD_CPU, "read8", MethodTypeDesc.of(ConstantDescs.CD_int, ConstantDescs.CD_long)).i2l();
+                case 1 -> cb.invokevirtual(CD_CPU, "read16", MethodTypeDesc.of(ConstantDescs.CD_int, ConstantDescs.CD_long)).i2l();
+                case 2 -> cb.invokevirtual(CD_CPU, "read32", MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_long));
+                default -> cb.invokevirtual(CD_CPU, "read64", MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_long));
+            }
+        }
+
+        /** Writes the long in local {@code val} to the address in local {@code addr}. */
+        private void store(int size, int addr, int val) {
+            int sz = LazyFlags.log2(size);
+            if (!INLINE_TLB) {
+                cb.aload(C).lload(addr).lload(val);
+                writeCall(sz);
+                return;
+            }
+            Label slow = cb.newLabel(), done = cb.newLabel();
+            tlbIndex(addr);
+            cb.aload(WTAG).iload(I).laload().lload(P).lcmp().ifne(slow);
+            pageCheck(size, addr, slow);
+            if (tso) {
+                cb.invokestatic(CD_VH, "releaseFence", MethodTypeDesc.of(ConstantDescs.CD_void));
+            }
+            cb.aload(RAM).getstatic(CD_GM, LAYOUT_FIELD[sz], CD_LAYOUT[sz]);
+            cb.lload(addr).aload(WADD).iload(I).laload().ladd();
+            cb.lload(val);
+            switch (sz) {
+                case 0 -> cb.l2i().i2b();
+                case 1 -> cb.l2i().i2s();
+                case 2 -> cb.l2i();
+                default -> {
+                }
+            }
+            cb.invokeinterface(CD_MS, "set", MethodTypeDesc.of(ConstantDescs.CD_void, CD_LAYOUT[sz], ConstantDescs.CD_long,
+                    CD_PRIM[sz]));
+            cb.goto_(done);
+            cb.labelBinding(slow);
+            cb.aload(C).lload(addr).lload(val);
+            writeCall(sz);
+            cb.labelBinding(done);
+        }
+
+        private void writeCall(int sz) {
+            switch (sz) {
+                case 0 -> cb.l2i().invokevirtual(CD_CPU, "write8", MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_long, ConstantDescs.CD_int));
+                case 1 -> cb.l2i().invokevirtual(CD_CPU, "write16", MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_long, ConstantDescs.CD_int));
+                case 2 -> cb.invokevirtual(CD_CPU, "write32", MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_long, ConstantDescs.CD_long));
+                default -> cb.invokevirtual(CD_CPU, "write64", MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_long, ConstantDescs.CD_long));
+            }
+        }
+
+        private void tlbIndex(int addr) {
+            cb.lload(addr).loadConstant(12).lushr().lstore(P);
+            cb.lload(P).l2i().loadConstant(Cpu.TLB_MASK).iand().istore(I);
+        }
+
+        private void pageCheck(int size, int addr, Label slow) {
+            if (size > 1) {
+                cb.lload(addr).l2i().loadConstant(0xFFF).iand().loadConstant(0x1000 - size).if_icmpgt(slow);
+            }
+        }
+
+        /** Pushes the r/m operand at {@code size} bytes (a load for a memory operand). */
+        private void readRm(Insn i, int k, int size) {
+            if (i.mem) {
+                ea(i, k);
+                cb.lstore(ADDR);
+                load(size, ADDR);
+            } else {
+                ldReg(i.rm, size);
+            }
+        }
+
+        /** Writes local {@code val} to the r/m operand (whose address is in ADDR when {@code haveAddr}). */
+        private void writeRm(Insn i, int k, int val, boolean haveAddr) {
+            if (i.mem) {
+                if (!haveAddr) {
+                    ea(i, k);
+                    cb.lstore(ADDR);
+                }
+                store(i.size, ADDR, val);
+            } else {
+                cb.lload(val);
+                stReg(i.rm, i.size);
+            }
+        }
+
+        private void setCur(int k) {
+            cb.loadConstant(k).istore(CUR);
+        }
+
+        private void setFlags(int op, int dstSlot, int srcSlot, int resSlot) {
+            if (!flagsLive[curK]) {
+                return; // overwritten before anything reads them (or can fault)
+            }
+            cb.loadConstant(op).istore(FOP);
+            if (dstSlot < 0) cb.lconst_0(); else cb.lload(dstSlot);
+            cb.lstore(FDST);
+            if (srcSlot < 0) cb.lconst_0(); else cb.lload(srcSlot);
+            cb.lstore(FSRC);
+            cb.lload(resSlot).lstore(FRES);
+            knownOp = op;
+        }
+
+        /** Pushes the current CF as a long 0 or 1. */
+        private void carry() {
+            int kind = knownOp >>> 2, sz = knownOp & 3;
+            if (knownOp >= 0 && kind == LazyFlags.LOGIC) {
+                cb.lconst_0();
+            } else if (knownOp >= 0 && kind == LazyFlags.SUB) {
+                Label yes = cb.newLabel(), done = cb.newLabel();
+                cmpUnsigned(FDST, FSRC, sz);
+                cb.iflt(yes).lconst_0().goto_(done);
+                cb.labelBinding(yes);
+                cb.lconst_1();
+                cb.labelBinding(done);
+            } else {
+                cb.iload(FOP).lload(FDST).lload(FSRC).lload(FRES);
+                cb.invokestatic(CD_RT, "cf", MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_int,
+                        ConstantDescs.CD_long, ConstantDescs.CD_long, ConstantDescs.CD_long));
+            }
+        }
+
+        private void cmpUnsigned(int a, int b, int sz) {
+            cb.lload(a).lload(b);
+            if (sz == 3) {
+                cb.invokestatic(ConstantDescs.CD_Long, "compareUnsigned", MethodTypeDesc.of(ConstantDescs.CD_int,
+                        ConstantDescs.CD_long, ConstantDescs.CD_long));
+            } else {
+                cb.lcmp();
+            }
+        }
+
+        /** Jumps to {@code target} when condition {@code cc} holds. */
+        private void jumpIf(int cc, Label target) {
+            boolean neg = (cc & 1) != 0;
+            int c = cc >> 1;
+            int kind = knownOp >>> 2, sz = knownOp & 3;
+            if (knownOp >= 0 && kind == LazyFlags.SUB) {
+                switch (c) {
+                    case 1 -> {
+                        cmpUnsigned(FDST, FSRC, sz);
+                        if (neg) cb.ifge(target); else cb.iflt(target);
+                        return;
+                    }
+                    case 2 -> {
+                        cb.lload(FDST).lload(FSRC).lcmp();
+                        if (neg) cb.ifne(target); else cb.ifeq(target);
+                        return;
+                    }
+                    case 3 -> {
+                        cmpUnsigned(FDST, FSRC, sz);
+                        if (neg) cb.ifgt(target); else cb.ifle(target);
+                        return;
+                    }
+                    case 4 -> {
+                        cb.lload(FRES);
+                        signExtend(sz);
+                        cb.lconst_0().lcmp();
+                        if (neg) cb.ifge(target); else cb.iflt(target);
+                        return;
+                    }
+                    case 6, 7 -> {
+                        cb.lload(FDST);
+                        signExtend(sz);
+                        cb.lload(FSRC);
+                        signExtend(sz);
+                        cb.lcmp();
+                        if (c == 6) {
+                            if (neg) cb.ifge(target); else cb.iflt(target);
+                        } else {
+                            if (neg) cb.ifgt(target); else cb.ifle(target);
+                        }
+                        return;
+                    }
+                    default -> {
+                    }
+                }
+            } else if (knownOp >= 0 && kind == LazyFlags.LOGIC && c != 5) {
+                switch (c) {
+                    case 0, 1 -> {
+                        if (neg) cb.goto_(target);
+                        return;
+                    }
+                    case 2, 3 -> {
+                        cb.lload(FRES);
+                        mask(sz);
+                        cb.lconst_0().lcmp();
+                        if (neg) cb.ifne(target); else cb.ifeq(target);
+                        return;
+                    }
+                    case 4, 6 -> {
+                        cb.lload(FRES);
+                        signExtend(sz);
+                        cb.lconst_0().lcmp();
+                        if (neg) cb.ifge(target); else cb.iflt(target);
+                        return;
+                    }
+                    default -> {
+                        cb.lload(FRES);
+                        signExtend(sz);
+                        cb.lconst_0().lcmp();
+                        if (neg) cb.ifgt(target); else cb.ifle(target);
+                        return;
+                    }
+                }
+            } else if (knownOp > 0 && (c == 2 || c == 4)) {
+                cb.lload(FRES);
+                if (c == 2) {
+                    mask(sz);
+                    cb.lconst_0().lcmp();
+                    if (neg) cb.ifne(target); else cb.ifeq(target);
+                } else {
+                    signExtend(sz);
+                    cb.lconst_0().lcmp();
+                    if (neg) cb.ifge(target); else cb.iflt(target);
+                }
+                return;
+            }
+            cb.iload(FOP).lload(FDST).lload(FSRC).lload(FRES).loadConstant(cc);
+            cb.invokestatic(CD_RT, "cond", MethodTypeDesc.of(ConstantDescs.CD_boolean, ConstantDescs.CD_int,
+                    ConstantDescs.CD_long, ConstantDescs.CD_long, ConstantDescs.CD_long, ConstantDescs.CD_int));
+            cb.ifne(target);
+        }
+
+        // ------------------------------------------------------------ instructions
+
+        /** Emits a translated instruction; false when it transferred control (nothing follows on this path). */
+        private boolean emitInsn(Insn i, int k, int b) {
+            curK = k;
+            long next = plan.insnNext[k];
+            int size = i.size, sz = LazyFlags.log2(size);
+            if (mayFault(i)) {
+                setCur(k);
+            }
+            switch (i.op) {
+                case Op.NOP -> {
+                }
+                case Op.MOV_EG, Op.MOV_EI -> {
+                    if (i.op == Op.MOV_EG) ldReg(i.reg, size); else cb.loadConstant(i.imm);
+                    cb.lstore(T1);
+                    writeRm(i, k, T1, false);
+                    if (i.mem) afterStore(k, next);
+                }
+                case Op.MOV_GE -> {
+                    readRm(i, k, size);
+                    stReg(i.reg, size);
+                }
+                case Op.MOV_RI -> {
+                    cb.loadConstant(i.imm);
+                    stReg(i.reg, size);
+                }
+                case Op.MOVZX -> {
+                    readRm(i, k, size);
+                    stReg(i.reg, (int) i.imm2);
+                }
+                case Op.MOVSX -> {
+                    readRm(i, k, size);
+                    signExtend(sz);
+                    stReg(i.reg, (int) i.imm2);
+                }
+                case Op.MOVSXD -> {
+                    readRm(i, k, 4);
+                    signExtend(2);
+                    stReg(i.reg, 8);
+                }
+                case Op.LEA -> {
+                    long disp = i.disp + (i.base == Insn.RIP ? next : 0);
+                    cb.loadConstant(disp);
+                    if (i.base >= 0 && i.base != Insn.RIP) cb.lload(reg(i.base)).ladd();
+                    if (i.index >= 0) {
+                        cb.lload(reg(i.index));
+                        if (i.scale != 0) cb.loadConstant(i.scale).lshl();
+                        cb.ladd();
+                    }
+                    if (i.asize == 4) mask(2);
+                    else if (i.asize == 2) mask(1);
+                    stReg(i.reg, size);
+                }
+                case Op.ALU_EG, Op.ALU_GE, Op.ALU_EI -> alu(i, k, next);
+                case Op.TEST_EG, Op.TEST_EI -> {
+                    readRm(i, k, size);
+                    if (i.op == Op.TEST_EG) {
+                        ldReg(i.reg, size);
+                        cb.land();
+                    } else {
+                        cb.loadConstant(i.imm & MASK[sz]);
+                        cb.land();
+                    }
+                    cb.lstore(T3);
+                    setFlags(LazyFlags.LOGIC << 2 | sz, -1, -1, T3);
+                }
+                case Op.INC, Op.DEC -> {
+                    readRm(i, k, size);
+                    cb.lstore(T1);
+                    cb.lload(T1).loadConstant(i.op == Op.INC ? 1L : -1L).ladd().lstore(T3);
+                    if (flagsLive[k]) {
+                        carry();
+                    } else {
+                        cb.lconst_0();
+                    }
+                    cb.lstore(T2);
+                    writeRm(i, k, T3, true);
+                    setFlags((i.op == Op.INC ? LazyFlags.INC : LazyFlags.DEC) << 2 | sz, T1, T2, T3);
+                    if (i.mem) afterStore(k, next);
+                }
+                case Op.NOT -> {
+                    readRm(i, k, size);
+                    cb.loadConstant(-1L).lxor().lstore(T3);
+                    writeRm(i, k, T3, true);
+                    if (i.mem) afterStore(k, next);
+                }
+                case Op.NEG -> {
+                    readRm(i, k, size);
+                    cb.lstore(T2);
+                    cb.lload(T2).lneg().lstore(T3);
+                    writeRm(i, k, T3, true);
+                    setFlags(LazyFlags.NEG << 2 | sz, -1, T2, T3);
+                    if (i.mem) afterStore(k, next);
+                }
+                case Op.SHIFT_I -> shiftImm(i, k, next);
+                case Op.SHIFT_CL -> shiftCl(i);
+                case Op.IMUL_GE, Op.IMUL_GEI -> imul(i, k);
+                case Op.CMOVCC -> {
+                    readRm(i, k, size);
+                    cb.lstore(T1);
+                    Label move = cb.newLabel(), done = cb.newLabel();
+                    jumpIf(i.sub, move);
+                    if (size == 4) {
+                        cb.lload(reg(i.reg));
+                        mask(2);
+                        cb.lstore(reg(i.reg));
+                    }
+                    cb.goto_(done);
+                    cb.labelBinding(move);
+                    cb.lload(T1);
+                    stReg(i.reg, size);
+                    cb.labelBinding(done);
+                }
+                case Op.SETCC -> {
+                    Label yes = cb.newLabel(), done = cb.newLabel();
+                    jumpIf(i.sub, yes);
+                    cb.lconst_0().goto_(done);
+                    cb.labelBinding(yes);
+                    cb.lconst_1();
+                    cb.labelBinding(done);
+                    cb.lstore(T1);
+                    writeRm(i, k, T1, false);
+                    if (i.mem) afterStore(k, next);
+                }
+                case Op.CBW -> {
+                    cb.lload(reg(Cpu.RAX));
+                    if (size == 8) {
+                        signExtend(2);
+                    } else {
+                        signExtend(1);
+                    }
+                    stReg(Cpu.RAX, size);
+                }
+                case Op.CWD -> {
+                    cb.lload(reg(Cpu.RAX));
+                    if (size == 8) {
+                        cb.loadConstant(63).lshr();
+                    } else {
+                        signExtend(2);
+                        cb.loadConstant(31).lshr();
+                    }
+                    stReg(Cpu.RDX, size);
+                }
+                case Op.JCC -> {
+                    long target = next + i.imm;
+                    Label taken = cb.newLabel();
+                    jumpIf(i.sub, taken);
+                    jumpTo(next, b);
+                    cb.labelBinding(taken);
+                    jumpTo(target, b);
+                    return false;
+                }
+                case Op.JMP -> {
+                    jumpTo(next + i.imm, b);
+                    return false;
+                }
+                case Op.CALL -> {
+                    cb.lload(reg(Cpu.RSP)).loadConstant(8L).lsub().lstore(ADDR);
+                    cb.loadConstant(next).lstore(T1);
+                    store(8, ADDR, T1);
+                    cb.lload(ADDR).lstore(reg(Cpu.RSP));
+                    long target = next + i.imm;
+                    Label cont = cb.newLabel();
+                    cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifeq(cont);
+                    exitTo(target, Cpu.EXIT_CODE_WRITE, 0);
+                    cb.labelBinding(cont);
+                    jumpTo(target, b);
+                    return false;
+                }
+                case Op.RET -> {
+                    cb.lload(reg(Cpu.RSP)).lstore(ADDR);
+                    load(8, ADDR);
+                    cb.lstore(T1);
+                    Label bad = cb.newLabel();
+                    canonicalOr(T1, bad);
+                    cb.lload(reg(Cpu.RSP)).loadConstant(8L).ladd().lstore(reg(Cpu.RSP));
+                    indirect(T1);
+                    cb.labelBinding(bad);
+                    emitFallback(i, k);
+                    return false;
+                }
+                case Op.JMP_E -> {
+                    readRm(i, k, 8);
+                    cb.lstore(T1);
+                    Label bad = cb.newLabel();
+                    canonicalOr(T1, bad);
+                    indirect(T1);
+                    cb.labelBinding(bad);
+                    emitFallback(i, k);
+                    return false;
+                }
+                case Op.CALL_E -> {
+                    readRm(i, k, 8);
+                    cb.lstore(T1);
+                    Label bad = cb.newLabel(), cont = cb.newLabel();
+                    canonicalOr(T1, bad);
+                    cb.lload(reg(Cpu.RSP)).loadConstant(8L).lsub().lstore(ADDR);
+                    cb.loadConstant(next).lstore(T2);
+                    store(8, ADDR, T2);
+                    cb.lload(ADDR).lstore(reg(Cpu.RSP));
+                    cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifeq(cont);
+                    cb.lload(T1).lstore(EXITRIP);
+                    cb.loadConstant(Cpu.EXIT_CODE_WRITE).istore(EXITCAUSE);
+                    cb.goto_(exit);
+                    cb.labelBinding(cont);
+                    indirect(T1);
+                    cb.labelBinding(bad);
+                    emitFallback(i, k);
+                    return false;
+                }
+                case Op.PUSH_R, Op.PUSH_I -> {
+                    if (i.op == Op.PUSH_R) ldReg(i.reg, 8); else cb.loadConstant(i.imm);
+                    cb.lstore(T1);
+                    cb.lload(reg(Cpu.RSP)).loadConstant(8L).lsub().lstore(ADDR);
+                    store(8, ADDR, T1);
+                    cb.lload(ADDR).lstore(reg(Cpu.RSP));
+                    afterStore(k, next);
+                }
+                case Op.POP_R -> {
+                    cb.lload(reg(Cpu.RSP)).lstore(ADDR);
+                    load(8, ADDR);
+                    cb.lstore(T1);
+                    cb.lload(reg(Cpu.RSP)).loadConstant(8L).ladd().lstore(reg(Cpu.RSP));
+                    cb.lload(T1).lstore(reg(i.reg));
+                }
+                default -> throw new IllegalStateException("no translation for op " + i.op);
+            }
+            return true;
+        }
+
+        private void alu(Insn i, int k, long next) {
+            int size = i.size, sz = LazyFlags.log2(size);
+            int kind = i.sub;
+            boolean toRm = i.op != Op.ALU_GE;
+            // T1 = destination, T2 = source, T3 = result
+            if (toRm) {
+                readRm(i, k, size);
+                cb.lstore(T1);
+                if (i.op == Op.ALU_EG) ldReg(i.reg, size); else {
+                    cb.loadConstant(i.imm);
+                    mask(sz);
+                }
+                cb.lstore(T2);
+            } else {
+                ldReg(i.reg, size);
+                cb.lstore(T1);
+                readRm(i, k, size);
+                cb.lstore(T2);
+            }
+            int flagOp;
+            switch (kind) {
+                case Alu.ADD -> { cb.lload(T1).lload(T2).ladd().lstore(T3); flagOp = LazyFlags.ADD; }
+                case Alu.OR -> { cb.lload(T1).lload(T2).lor().lstore(T3); flagOp = LazyFlags.LOGIC; }
+                case Alu.AND -> { cb.lload(T1).lload(T2).land().lstore(T3); flagOp = LazyFlags.LOGIC; }
+                case Alu.XOR -> { cb.lload(T1).lload(T2).lxor().lstore(T3); flagOp = LazyFlags.LOGIC; }
+                case Alu.ADC, Alu.SBB -> {
+                    carry();
+                    cb.lstore(T4);
+                    cb.lload(T1).lload(T2);
+                    if (kind == Alu.ADC) cb.ladd().lload(T4).ladd(); else cb.lsub().lload(T4).lsub();
+                    cb.lstore(T3);
+                    flagOp = -1;
+                }
+                default -> { cb.lload(T1).lload(T2).lsub().lstore(T3); flagOp = LazyFlags.SUB; }
+            }
+            if (kind != Alu.CMP) {
+                if (toRm) {
+                    writeRm(i, k, T3, true);
+                } else {
+                    cb.lload(T3);
+                    stReg(i.reg, size);
+                }
+            }
+            if (flagOp == LazyFlags.LOGIC) {
+                setFlags(LazyFlags.LOGIC << 2 | sz, -1, -1, T3);
+            } else if (flagOp >= 0) {
+                setFlags(flagOp << 2 | sz, T1, T2, T3);
+            } else {
+                // ADC/SBB: the kind depends on the carry that came in.
+                int with = (kind == Alu.ADC ? LazyFlags.ADC : LazyFlags.SBB) << 2 | sz;
+                int without = (kind == Alu.ADC ? LazyFlags.ADD : LazyFlags.SUB) << 2 | sz;
+                Label c0 = cb.newLabel(), done = cb.newLabel();
+                cb.lload(T4).l2i().ifeq(c0).loadConstant(with).goto_(done);
+                cb.labelBinding(c0);
+                cb.loadConstant(without);
+                cb.labelBinding(done);
+                cb.istore(FOP);
+                cb.lload(T1).lstore(FDST).lload(T2).lstore(FSRC).lload(T3).lstore(FRES);
+                knownOp = -1;
+            }
+            if (i.mem && toRm && kind != Alu.CMP) {
+                afterStore(k, next);
+            }
+        }
+
+        private void shiftImm(Insn i, int k, long next) {
+            int size = i.size, sz = LazyFlags.log2(size), bits = size * 8;
+            int count = (int) i.imm & (size == 8 ? 63 : 31);
+            if (count == 0) {
+                if (!i.mem && size == 4) {
+                    cb.lload(reg(i.rm));
+                    mask(2);
+                    cb.lstore(reg(i.rm));
+                }
+                return;
+            }
+            readRm(i, k, size);
+            cb.lstore(T1);
+            boolean rotate = i.sub == Shifts.ROL || i.sub == Shifts.ROR;
+            switch (i.sub) {
+                case Shifts.SHL, Shifts.SAL -> cb.lload(T1).loadConstant(count).lshl();
+                case Shifts.SHR -> cb.lload(T1).loadConstant(count).lushr();
+                case Shifts.SAR -> {
+                    cb.lload(T1);
+                    signExtend(sz);
+                    cb.loadConstant(count).lshr();
+                }
+                default -> {
+                    int n = count % bits;
+                    if (i.sub == Shifts.ROR) {
+                        n = (bits - n) % bits;
+                    }
+                    if (n == 0) {
+                        cb.lload(T1);
+                    } else {
+                        cb.lload(T1).loadConstant(n).lshl().lload(T1).loadConstant(bits - n).lushr().lor();
+                        mask(sz);
+                    }
+                }
+            }
+            cb.lstore(T3);
+            writeRm(i, k, T3, true);
+            if (!rotate) {
+                cb.loadConstant((long) count).lstore(T2);
+                int kind = i.sub == Shifts.SHR ? LazyFlags.SHR : i.sub == Shifts.SAR ? LazyFlags.SAR : LazyFlags.SHL;
+                setFlags(kind << 2 | sz, T1, T2, T3);
+            } else if (flagsLive[k]) {
+                cb.iload(FOP).lload(FDST).lload(FSRC).lload(FRES).lload(T3).loadConstant(bits);
+                cb.invokestatic(CD_RT, i.sub == Shifts.ROL ? "rolFlags" : "rorFlags", MethodTypeDesc.of(ConstantDescs.CD_long,
+                        ConstantDescs.CD_int, ConstantDescs.CD_long, ConstantDescs.CD_long, ConstantDescs.CD_long,
+                        ConstantDescs.CD_long, ConstantDescs.CD_int));
+                cb.lstore(FRES);
+                cb.iconst_0().istore(FOP);
+                knownOp = 0;
+            }
+            if (i.mem) afterStore(k, next);
+        }
+
+        /** SHL/SHR/SAR reg, CL. */
+        private void shiftCl(Insn i) {
+            int size = i.size, sz = LazyFlags.log2(size);
+            Label zero = cb.newLabel(), done = cb.newLabel();
+            cb.lload(reg(Cpu.RCX)).l2i().loadConstant(size == 8 ? 63 : 31).iand().istore(CNT);
+            cb.iload(CNT).ifeq(zero);
+            ldReg(i.rm, size);
+            cb.lstore(T1);
+            switch (i.sub) {
+                case Shifts.SHR -> cb.lload(T1).iload(CNT).lushr();
+                case Shifts.SAR -> {
+                    cb.lload(T1);
+                    signExtend(sz);
+                    cb.iload(CNT).lshr();
+                }
+                default -> cb.lload(T1).iload(CNT).lshl();
+            }
+            cb.lstore(T3);
+            cb.lload(T3);
+            stReg(i.rm, size);
+            cb.iload(CNT).i2l().lstore(T2);
+            int kind = i.sub == Shifts.SHR ? LazyFlags.SHR : i.sub == Shifts.SAR ? LazyFlags.SAR : LazyFlags.SHL;
+            setFlags(kind << 2 | sz, T1, T2, T3);
+            cb.goto_(done);
+            cb.labelBinding(zero);
+            if (size == 4) {
+                cb.lload(reg(i.rm));
+                mask(2);
+                cb.lstore(reg(i.rm));
+            }
+            cb.labelBinding(done);
+            knownOp = -1;
+        }
+
+        private void imul(Insn i, int k) {
+            int size = i.size, sz = LazyFlags.log2(size);
+            if (i.op == Op.IMUL_GE) {
+                ldReg(i.reg, size);
+                signExtend(sz);
+                cb.lstore(T1);
+                readRm(i, k, size);
+                signExtend(sz);
+                cb.lstore(T2);
+            } else {
+                readRm(i, k, size);
+                signExtend(sz);
+                cb.lstore(T1);
+                cb.loadConstant(i.imm);
+                signExtend(sz);
+                cb.lstore(T2);
+            }
+            cb.lload(T1).lload(T2).lmul().lstore(T3);
+            cb.lload(T3);
+            stReg(i.reg, size);
+            if (flagsLive[k]) {
+                // Lazily: MUL with dst = overflow.
+                Label ovf = cb.newLabel(), done = cb.newLabel();
+                if (size == 8) {
+                    cb.lload(T1).lload(T2).invokestatic(ClassDesc.of("java.lang.Math"), "multiplyHigh",
+                            MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_long, ConstantDescs.CD_long));
+                    cb.lload(T3).loadConstant(63).lshr().lcmp();
+                } else {
+                    cb.lload(T3);
+                    signExtend(sz);
+                    cb.lload(T3).lcmp();
+                }
+                cb.ifne(ovf).lconst_0().goto_(done);
+                cb.labelBinding(ovf);
+                cb.lconst_1();
+                cb.labelBinding(done);
+                cb.lstore(FDST);
+                cb.lconst_0().lstore(FSRC);
+                cb.lload(T3).lstore(FRES);
+                cb.loadConstant(LazyFlags.MUL << 2 | sz).istore(FOP);
+                knownOp = LazyFlags.MUL << 2 | sz;
+            }
+        }
+    }
+}
