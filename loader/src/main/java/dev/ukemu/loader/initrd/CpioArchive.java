@@ -20,6 +20,9 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
+import org.apache.commons.compress.archivers.cpio.CpioArchiveOutputStream;
+import org.apache.commons.compress.archivers.cpio.CpioConstants;
 
 /**
  * cpio archives as initrds: packing a directory into the "newc" format Linux's initramfs and
@@ -38,10 +41,6 @@ public final class CpioArchive {
     static final int NEWC_HEADER = 110, ODC_HEADER = 76;
     /** st_mode type and permission bits (cpio(5), "mode"). */
     static final int S_IFMT = 0170000, PERMISSION_BITS = 07777;
-    /** File types in st_mode. */
-    static final int S_IFREG = 0100000, S_IFDIR = 0040000, S_IFLNK = 0120000, S_IFCHR = 0020000, S_IFBLK = 0060000;
-    /** cpio pads the whole archive to its traditional block size. */
-    static final int BLOCK_SIZE = 512;
 
     private CpioArchive() {
     }
@@ -61,17 +60,28 @@ public final class CpioArchive {
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) Math.min(total + 1024, 1 << 24));
         String current = "";
-        try {
+        try (CpioArchiveOutputStream out = new CpioArchiveOutputStream(bytes, CpioConstants.FORMAT_NEW,
+                CpioConstants.BLOCK_SIZE, StandardCharsets.UTF_8.name())) {
             int inode = 1;
             for (Node node : nodes) {
                 current = node.name();
                 byte[] data = node.contents();
-                int nlink = (node.mode() & S_IFMT) == S_IFDIR ? 2 : 1;
-                writeNewc(bytes, node.name(), inode++, node.mode(), nlink, node.rdevMajor(), node.rdevMinor(), data);
+                CpioArchiveEntry e = new CpioArchiveEntry(CpioConstants.FORMAT_NEW, node.name());
+                e.setMode(node.mode());
+                e.setUID(0);
+                e.setGID(0);
+                e.setTime(0);
+                e.setInode(inode++);
+                e.setNumberOfLinks((node.mode() & S_IFMT) == CpioConstants.C_ISDIR ? 2 : 1);
+                e.setRemoteDeviceMaj(node.rdevMajor());
+                e.setRemoteDeviceMin(node.rdevMinor());
+                e.setSize(data.length);
+                out.putArchiveEntry(e);
+                out.write(data);
+                out.closeArchiveEntry();
             }
             current = "";
-            writeNewc(bytes, TRAILER, 0, 0, 1, 0, 0, new byte[0]);
-            pad(bytes, BLOCK_SIZE);
+            out.finish();
         } catch (IOException e) {
             throw new LoadException("cannot pack " + label + (current.isEmpty() ? "" : " ('" + current + "')")
                     + ": " + e.getMessage(), e);
@@ -79,40 +89,12 @@ public final class CpioArchive {
         return bytes.toByteArray();
     }
 
-    /**
-     * One newc entry: the magic, 13 fields of 8 hex digits (inode, mode, uid, gid, nlink, mtime,
-     * file size, dev major/minor, rdev major/minor, name size, check), the NUL-terminated name
-     * padded to 4 bytes, then the data padded to 4. Owner, mtime and device are 0, check unused.
-     */
-    private static void writeNewc(ByteArrayOutputStream out, String name, long inode, int mode, long nlink,
-                                  long rdevMajor, long rdevMinor, byte[] data) {
-        byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
-        StringBuilder header = new StringBuilder(NEWC_HEADER).append(MAGIC_NEWC);
-        for (long field : new long[] {inode, mode, 0, 0, nlink, 0, data.length, 0, 0, rdevMajor, rdevMinor,
-                nameBytes.length + 1, 0}) {
-            String hex = Long.toHexString(field);
-            header.append("0".repeat(8 - hex.length())).append(hex);
-        }
-        out.writeBytes(header.toString().getBytes(StandardCharsets.US_ASCII));
-        out.writeBytes(nameBytes);
-        out.write(0);
-        pad(out, 4);
-        out.writeBytes(data);
-        pad(out, 4);
-    }
-
-    private static void pad(ByteArrayOutputStream out, int multiple) {
-        while (out.size() % multiple != 0) {
-            out.write(0);
-        }
-    }
-
     /** One file-system object to archive. {@code contents} is read lazily: file data or link target. */
     private record Node(String name, Path path, int mode, long size, long rdevMajor, long rdevMinor) {
         byte[] contents() throws IOException {
             return switch (mode & S_IFMT) {
-                case S_IFREG -> Files.readAllBytes(path);
-                case S_IFLNK -> Files.readSymbolicLink(path).toString().getBytes(StandardCharsets.UTF_8);
+                case CpioConstants.C_ISREG -> Files.readAllBytes(path);
+                case CpioConstants.C_ISLNK -> Files.readSymbolicLink(path).toString().getBytes(StandardCharsets.UTF_8);
                 default -> new byte[0];
             };
         }
@@ -162,7 +144,7 @@ public final class CpioArchive {
         int mode = unixMode(p, attrs);
         long rdev = 0;
         int type = mode & S_IFMT;
-        if (type == S_IFCHR || type == S_IFBLK) {
+        if (type == CpioConstants.C_ISCHR || type == CpioConstants.C_ISBLK) {
             rdev = ((Number) Files.getAttribute(p, "unix:rdev", LinkOption.NOFOLLOW_LINKS)).longValue();
         }
         long size = attrs.isRegularFile() ? attrs.size() : attrs.isSymbolicLink() ? 4096 : 0;
@@ -179,11 +161,11 @@ public final class CpioArchive {
         } catch (UnsupportedOperationException | IllegalArgumentException e) {
             int type;
             if (attrs.isDirectory()) {
-                type = S_IFDIR;
+                type = CpioConstants.C_ISDIR;
             } else if (attrs.isSymbolicLink()) {
-                type = S_IFLNK;
+                type = CpioConstants.C_ISLNK;
             } else if (attrs.isRegularFile()) {
-                type = S_IFREG;
+                type = CpioConstants.C_ISREG;
             } else {
                 throw new UnsupportedOperationException("'" + p + "' is a special file this platform cannot describe");
             }
