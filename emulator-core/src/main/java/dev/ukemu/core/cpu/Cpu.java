@@ -344,43 +344,7 @@ public final class Cpu {
 
     /** Evaluates condition code {@code cc} (the low nibble of Jcc/SETcc/CMOVcc). */
     boolean cond(int cc) {
-        boolean v;
-        int op = ccOp;
-        if ((op >>> 2) == LazyFlags.SUB) {
-            // Comparisons, the common case: answer from the operands directly.
-            int sz = op & 3;
-            long m = LazyFlags.MASK[sz];
-            long a = ccDst & m, b = ccSrc & m;
-            switch (cc >> 1) {
-                case 1 -> v = Long.compareUnsigned(a, b) < 0;
-                case 2 -> v = a == b;
-                case 3 -> v = Long.compareUnsigned(a, b) <= 0;
-                case 6 -> v = LazyFlags.signExtend(a, sz) < LazyFlags.signExtend(b, sz);
-                case 7 -> v = LazyFlags.signExtend(a, sz) <= LazyFlags.signExtend(b, sz);
-                default -> v = condSlow(cc >> 1);
-            }
-        } else {
-            v = condSlow(cc >> 1);
-        }
-        return v ^ ((cc & 1) != 0);
-    }
-
-    private boolean condSlow(int c) {
-        if (c == 2) {
-            return zf();
-        }
-        if (c == 4) {
-            return sf();
-        }
-        int f = arithFlags();
-        return switch (c) {
-            case 0 -> (f & LazyFlags.OF) != 0;
-            case 1 -> (f & LazyFlags.CF) != 0;
-            case 3 -> (f & (LazyFlags.CF | LazyFlags.ZF)) != 0;
-            case 5 -> (f & LazyFlags.PF) != 0;
-            case 6 -> ((f & LazyFlags.SF) != 0) != ((f & LazyFlags.OF) != 0);
-            default -> (f & LazyFlags.ZF) != 0 || (((f & LazyFlags.SF) != 0) != ((f & LazyFlags.OF) != 0));
-        };
+        return LazyFlags.cond(ccOp, ccDst, ccSrc, ccRes, cc);
     }
 
     boolean interruptsEnabled() {

@@ -10,41 +10,7 @@ public final class JitRt {
 
     /** Condition code {@code cc} over lazily recorded flags, as {@link Cpu#cond}. */
     public static boolean cond(int op, long dst, long src, long res, int cc) {
-        boolean v;
-        if ((op >>> 2) == LazyFlags.SUB) {
-            int sz = op & 3;
-            long m = LazyFlags.MASK[sz];
-            long a = dst & m, b = src & m;
-            switch (cc >> 1) {
-                case 1 -> v = Long.compareUnsigned(a, b) < 0;
-                case 2 -> v = a == b;
-                case 3 -> v = Long.compareUnsigned(a, b) <= 0;
-                case 6 -> v = LazyFlags.signExtend(a, sz) < LazyFlags.signExtend(b, sz);
-                case 7 -> v = LazyFlags.signExtend(a, sz) <= LazyFlags.signExtend(b, sz);
-                default -> v = slow(op, dst, src, res, cc >> 1);
-            }
-        } else {
-            v = slow(op, dst, src, res, cc >> 1);
-        }
-        return v ^ ((cc & 1) != 0);
-    }
-
-    private static boolean slow(int op, long dst, long src, long res, int c) {
-        if (c == 2) {
-            return LazyFlags.zf(op, res);
-        }
-        if (c == 4) {
-            return LazyFlags.sf(op, res);
-        }
-        int f = LazyFlags.compute(op, dst, src, res);
-        return switch (c) {
-            case 0 -> (f & LazyFlags.OF) != 0;
-            case 1 -> (f & LazyFlags.CF) != 0;
-            case 3 -> (f & (LazyFlags.CF | LazyFlags.ZF)) != 0;
-            case 5 -> (f & LazyFlags.PF) != 0;
-            case 6 -> ((f & LazyFlags.SF) != 0) != ((f & LazyFlags.OF) != 0);
-            default -> (f & LazyFlags.ZF) != 0 || (((f & LazyFlags.SF) != 0) != ((f & LazyFlags.OF) != 0));
-        };
+        return LazyFlags.cond(op, dst, src, res, cc);
     }
 
     /** CF of the recorded flags, 0 or 1. */

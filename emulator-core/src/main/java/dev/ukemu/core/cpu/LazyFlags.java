@@ -128,6 +128,46 @@ public final class LazyFlags {
         };
     }
 
+    /** Condition code {@code cc} (the low nibble of Jcc/SETcc/CMOVcc) over the recorded operation. */
+    static boolean cond(int op, long dst, long src, long res, int cc) {
+        boolean v;
+        if ((op >>> 2) == SUB) {
+            // Comparisons, the common case: answer from the operands directly.
+            int sz = op & 3;
+            long m = MASK[sz];
+            long a = dst & m, b = src & m;
+            switch (cc >> 1) {
+                case 1 -> v = Long.compareUnsigned(a, b) < 0;
+                case 2 -> v = a == b;
+                case 3 -> v = Long.compareUnsigned(a, b) <= 0;
+                case 6 -> v = signExtend(a, sz) < signExtend(b, sz);
+                case 7 -> v = signExtend(a, sz) <= signExtend(b, sz);
+                default -> v = condSlow(op, dst, src, res, cc >> 1);
+            }
+        } else {
+            v = condSlow(op, dst, src, res, cc >> 1);
+        }
+        return v ^ ((cc & 1) != 0);
+    }
+
+    private static boolean condSlow(int op, long dst, long src, long res, int c) {
+        if (c == 2) {
+            return zf(op, res);
+        }
+        if (c == 4) {
+            return sf(op, res);
+        }
+        int f = compute(op, dst, src, res);
+        return switch (c) {
+            case 0 -> (f & OF) != 0;
+            case 1 -> (f & CF) != 0;
+            case 3 -> (f & (CF | ZF)) != 0;
+            case 5 -> (f & PF) != 0;
+            case 6 -> ((f & SF) != 0) != ((f & OF) != 0);
+            default -> (f & ZF) != 0 || (((f & SF) != 0) != ((f & OF) != 0));
+        };
+    }
+
     static boolean cf(int op, long dst, long src, long res) {
         int sz = op & 3;
         long m = MASK[sz];

@@ -221,7 +221,8 @@ final class RegionCompiler {
         CodeBuilder cb;
         Label[] labels;
         Label exit;
-        int written, used;
+        /** Registers the region's translated instructions name: loaded at entry, written back at exits. */
+        int regs;
         int knownOp;
         /** The instruction being emitted. */
         int curK;
@@ -264,9 +265,12 @@ final class RegionCompiler {
             liveness();
         }
 
-        /** Which registers the region reads and writes (everything, where the interpreter runs an instruction). */
+        /**
+         * The registers the translated instructions name (the interpreter's instructions find the
+         * rest in the vCPU, where the region never changes them).
+         */
         private void registerUse() {
-            int w = 0, u = 0;
+            int u = 0;
             for (Insn i : plan.insns) {
                 if (!native_(i) && !pureSse(i)) {
                     continue;
@@ -281,10 +285,7 @@ final class RegionCompiler {
                 }
                 u |= 1 << Cpu.RSP | 1 << Cpu.RAX | 1 << Cpu.RCX | 1 << Cpu.RDX;
             }
-            // Registers written: conservatively, every register an instruction names.
-            w = u;
-            written = w & 0xFFFF;
-            used = u & 0xFFFF;
+            regs = u & 0xFFFF;
         }
 
         /** Whether each instruction's flags are read later (faulting instructions need them exact). */
@@ -351,7 +352,7 @@ final class RegionCompiler {
 
         /** True when the instruction has a translation; the rest run through the interpreter. */
         static boolean native_(Insn i) {
-            if (DEBUG_INTERP_OPS.contains(i.op) || DEBUG_INTERP_OPS.contains(-(i.op * 100 + i.sub) - 1)) {
+            if (DEBUG_INTERP_OPS.contains(i.op)) {
                 return false;
             }
             boolean sized = i.size == 1 || i.size == 2 || i.size == 4 || i.size == 8;
@@ -468,7 +469,7 @@ final class RegionCompiler {
 
         private void reload() {
             for (int n = 0; n < 16; n++) {
-                if ((used & 1 << n) != 0) {
+                if ((regs & 1 << n) != 0) {
                     cb.aload(RARR).loadConstant(n).laload().lstore(reg(n));
                 } else {
                     cb.lconst_0().lstore(reg(n));
@@ -482,7 +483,7 @@ final class RegionCompiler {
 
         private void writeBack() {
             for (int n = 0; n < 16; n++) {
-                if ((written & 1 << n) != 0) {
+                if ((regs & 1 << n) != 0) {
                     cb.aload(RARR).loadConstant(n).lload(reg(n)).lastore();
                 }
             }
@@ -615,7 +616,7 @@ final class RegionCompiler {
 
         private void emitSse(Insn i, int k) {
             for (int n = 0; n < 16; n++) {
-                if ((written & 1 << n) != 0) {
+                if ((regs & 1 << n) != 0) {
                     cb.aload(RARR).loadConstant(n).lload(reg(n)).lastore();
                 }
             }
