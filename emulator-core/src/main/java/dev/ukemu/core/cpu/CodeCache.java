@@ -42,6 +42,11 @@ public final class CodeCache {
         return !cpus.isEmpty() && cpus.get(0).tso;
     }
 
+    /** Guest RAM as the vCPUs see it, or null before any vCPU is attached. */
+    java.lang.foreign.MemorySegment ram() {
+        return cpus.isEmpty() ? null : cpus.get(0).ram;
+    }
+
     void attach(Cpu c) {
         cpus.add(c);
     }

@@ -43,6 +43,13 @@ final class RegionCompiler {
         long[] insnRip, insnNext;
         int[] remaining;
         boolean[] stackOp;
+        /** Guest RAM, a constant of the generated class (null: memory goes through the vCPU's accessors). */
+        java.lang.foreign.MemorySegment ram;
+
+        /** Read by the generated class's static initializer through its class data. */
+        public java.lang.foreign.MemorySegment ram() {
+            return ram;
+        }
     }
 
     static final int MAX_BLOCKS = 64, MAX_INSNS = 600;
@@ -57,8 +64,6 @@ final class RegionCompiler {
             .collect(java.util.stream.Collectors.toSet());
     /** A directory to write each generated class to (diagnostics). */
     private static final String DUMP = System.getProperty("ukemu.jit.dump");
-    /** Emit the soft-TLB hit path in the region's own bytecode rather than call the vCPU's accessors. */
-    static final boolean INLINE_TLB = Boolean.getBoolean("ukemu.jit.inlinetlb");
     /** Also take the page's other executed blocks into a region (targets of indirect jumps). */
     static final boolean WHOLE_PAGE = !"false".equals(System.getProperty("ukemu.jit.wholepage"));
 
@@ -76,6 +81,8 @@ final class RegionCompiler {
     private static final ClassDesc[] CD_PRIM = {ConstantDescs.CD_byte, ConstantDescs.CD_short, ConstantDescs.CD_int,
         ConstantDescs.CD_long};
     private static final ClassDesc CD_LARR = ConstantDescs.CD_long.arrayType();
+    private static final ClassDesc CD_PLAN = ClassDesc.of("dev.ukemu.core.cpu.RegionCompiler$Plan");
+    private static final ClassDesc SELF = ClassDesc.of("dev.ukemu.core.cpu.CompiledRegion");
 
     // Local variable slots of run(Cpu).
     private static final int THIS = 0, C = 1, FOP = 34, FDST = 35, FSRC = 37, FRES = 39, RAM = 41, RTAG = 42, RADD = 43,
@@ -92,13 +99,13 @@ final class RegionCompiler {
 
     /** The region entered at {@code entry}, or null when it is not worth compiling. */
     static Region compile(Block entry, CodeCache code) {
-        if (entry.bits != 64 || entry.page1 >= 0 || !entry.valid) {
+        if (entry.bits != 64 || !entry.valid) {
             return null;
         }
         int maxBlocks = MAX_BLOCKS;
         while (true) {
             List<Block> blocks = collect(entry, code, maxBlocks);
-            Emitter e = new Emitter(blocks, code.tso());
+            Emitter e = new Emitter(blocks, code.tso(), code.ram());
             byte[] bytes = e.generate();
             int size = codeLength(bytes);
             if (DUMP != null) {
@@ -131,7 +138,7 @@ final class RegionCompiler {
 
     private static Region define(byte[] bytes, Plan plan, int size) {
         try {
-            MethodHandles.Lookup lk = MethodHandles.lookup().defineHiddenClass(bytes, true);
+            MethodHandles.Lookup lk = MethodHandles.lookup().defineHiddenClassWithClassData(bytes, plan, true);
             Region r = (Region) lk.findConstructor(lk.lookupClass(), MethodType.methodType(void.class, Object.class))
                     .invoke(plan);
             r.bytecodeBytes = size;
@@ -165,7 +172,7 @@ final class RegionCompiler {
                 }
                 while (!others.isEmpty() && work.isEmpty()) {
                     Block s = others.removeFirst();
-                    if (s.valid && s.page1 < 0 && s.bits == 64 && (s.linear >>> 12) == page && s.hits > 0
+                    if (s.valid && s.bits == 64 && (s.linear >>> 12) == page && s.hits > 0
                             && !seen.containsKey(s.linear)) {
                         seen.put(s.linear, s);
                         work.add(s);
@@ -186,7 +193,7 @@ final class RegionCompiler {
                     continue;
                 }
                 Block s = code.lookup(entry.page0 | (t & 0xFFF), 64);
-                if (s != null && s.valid && s.linear == t && s.page1 < 0 && s.bits == 64) {
+                if (s != null && s.valid && s.linear == t && s.bits == 64) {
                     seen.put(t, s);
                     work.add(s);
                 }
@@ -228,9 +235,10 @@ final class RegionCompiler {
         int curK;
         boolean[] flagsLive;
 
-        Emitter(List<Block> blocks, boolean tso) {
+        Emitter(List<Block> blocks, boolean tso, java.lang.foreign.MemorySegment ram) {
             this.blocks = blocks;
             this.tso = tso;
+            plan.ram = ram;
             blockStart = new int[blocks.size()];
             int n = 0;
             for (int b = 0; b < blocks.size(); b++) {
@@ -381,8 +389,10 @@ final class RegionCompiler {
         }
 
         byte[] generate() {
-            ClassDesc self = ClassDesc.of("dev.ukemu.core.cpu.CompiledRegion");
-            return CF.build(self, clb -> {
+            return CF.build(SELF, clb -> {
+                if (plan.ram != null) {
+                    accessors(clb);
+                }
                 clb.withFlags(ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
                 clb.withSuperclass(CD_REGION);
                 clb.withMethodBody(ConstantDescs.INIT_NAME, MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_Object),
@@ -411,13 +421,6 @@ final class RegionCompiler {
             // Prologue.
             cb.aload(C).getfield(CD_CPU, "r", CD_LARR).astore(RARR);
             reload();
-            if (INLINE_TLB) {
-                cb.aload(C).getfield(CD_CPU, "ram", CD_MS).astore(RAM);
-                cb.aload(C).getfield(CD_CPU, "rTag", CD_LARR).astore(RTAG);
-                cb.aload(C).getfield(CD_CPU, "rAdd", CD_LARR).astore(RADD);
-                cb.aload(C).getfield(CD_CPU, "wTag", CD_LARR).astore(WTAG);
-                cb.aload(C).getfield(CD_CPU, "wAdd", CD_LARR).astore(WADD);
-            }
             cb.iconst_0().istore(CUR);
             cb.iconst_0().istore(ICOUNT);
             cb.aload(C).getfield(CD_CPU, "regionLoopLimit", ConstantDescs.CD_int).istore(BUDGET);
@@ -721,33 +724,12 @@ final class RegionCompiler {
         /** Reads {@code size} bytes at the address in local {@code addr}; pushes the zero-extended value. */
         private void load(int size, int addr) {
             int sz = LazyFlags.log2(size);
-            if (!INLINE_TLB) {
-                cb.aload(C).lload(addr);
-                readCall(sz);
-                return;
-            }
-            Label slow = cb.newLabel(), done = cb.newLabel();
-            tlbIndex(addr);
-            cb.aload(RTAG).iload(I).laload().lload(P).lcmp().ifne(slow);
-            pageCheck(size, addr, slow);
-            cb.aload(RAM).getstatic(CD_GM, LAYOUT_FIELD[sz], CD_LAYOUT[sz]);
-            cb.lload(addr).aload(RADD).iload(I).laload().ladd();
-            cb.invokeinterface(CD_MS, "get", MethodTypeDesc.of(CD_PRIM[sz], CD_LAYOUT[sz], ConstantDescs.CD_long));
-            switch (sz) {
-                case 0 -> cb.loadConstant(0xFF).iand().i2l();
-                case 1 -> cb.loadConstant(0xFFFF).iand().i2l();
-                case 2 -> cb.i2l().loadConstant(0xFFFFFFFFL).land();
-                default -> {
-                }
-            }
-            if (tso) {
-                cb.invokestatic(CD_VH, "acquireFence", MethodTypeDesc.of(ConstantDescs.CD_void));
-            }
-            cb.goto_(done);
-            cb.labelBinding(slow);
             cb.aload(C).lload(addr);
-            readCall(sz);
-            cb.labelBinding(done);
+            if (plan.ram != null) {
+                cb.invokestatic(SELF, "r" + size * 8, MethodTypeDesc.of(ConstantDescs.CD_long, CD_CPU, ConstantDescs.CD_long));
+            } else {
+                readCall(sz);
+            }
         }
 
         private void readCall(int sz) {
@@ -762,35 +744,13 @@ final class RegionCompiler {
         /** Writes the long in local {@code val} to the address in local {@code addr}. */
         private void store(int size, int addr, int val) {
             int sz = LazyFlags.log2(size);
-            if (!INLINE_TLB) {
-                cb.aload(C).lload(addr).lload(val);
-                writeCall(sz);
-                return;
-            }
-            Label slow = cb.newLabel(), done = cb.newLabel();
-            tlbIndex(addr);
-            cb.aload(WTAG).iload(I).laload().lload(P).lcmp().ifne(slow);
-            pageCheck(size, addr, slow);
-            if (tso) {
-                cb.invokestatic(CD_VH, "releaseFence", MethodTypeDesc.of(ConstantDescs.CD_void));
-            }
-            cb.aload(RAM).getstatic(CD_GM, LAYOUT_FIELD[sz], CD_LAYOUT[sz]);
-            cb.lload(addr).aload(WADD).iload(I).laload().ladd();
-            cb.lload(val);
-            switch (sz) {
-                case 0 -> cb.l2i().i2b();
-                case 1 -> cb.l2i().i2s();
-                case 2 -> cb.l2i();
-                default -> {
-                }
-            }
-            cb.invokeinterface(CD_MS, "set", MethodTypeDesc.of(ConstantDescs.CD_void, CD_LAYOUT[sz], ConstantDescs.CD_long,
-                    CD_PRIM[sz]));
-            cb.goto_(done);
-            cb.labelBinding(slow);
             cb.aload(C).lload(addr).lload(val);
-            writeCall(sz);
-            cb.labelBinding(done);
+            if (plan.ram != null) {
+                cb.invokestatic(SELF, "w" + size * 8, MethodTypeDesc.of(ConstantDescs.CD_void, CD_CPU, ConstantDescs.CD_long,
+                        ConstantDescs.CD_long));
+            } else {
+                writeCall(sz);
+            }
         }
 
         private void writeCall(int sz) {
@@ -802,14 +762,96 @@ final class RegionCompiler {
             }
         }
 
-        private void tlbIndex(int addr) {
-            cb.lload(addr).loadConstant(12).lushr().lstore(P);
-            cb.lload(P).l2i().loadConstant(Cpu.TLB_MASK).iand().istore(I);
-        }
-
-        private void pageCheck(int size, int addr, Label slow) {
-            if (size > 1) {
-                cb.lload(addr).l2i().loadConstant(0xFFF).iand().loadConstant(0x1000 - size).if_icmpgt(slow);
+        /**
+         * The soft-TLB hit paths as static methods of the generated class, where guest RAM is a
+         * constant (a static final field set from the class data): HotSpot inlines them into
+         * {@code run} and folds the segment's own checks down to one bounds comparison. A miss
+         * calls the vCPU's accessor.
+         */
+        private void accessors(java.lang.classfile.ClassBuilder clb) {
+            clb.withField("RAM", CD_MS, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
+            clb.withMethodBody(ConstantDescs.CLASS_INIT_NAME, MethodTypeDesc.of(ConstantDescs.CD_void), ClassFile.ACC_STATIC,
+                    c -> {
+                        c.invokestatic(ClassDesc.of("java.lang.invoke.MethodHandles"), "lookup",
+                                MethodTypeDesc.of(ClassDesc.of("java.lang.invoke.MethodHandles$Lookup")));
+                        c.loadConstant(ConstantDescs.DEFAULT_NAME);
+                        c.loadConstant(CD_PLAN);
+                        c.invokestatic(ClassDesc.of("java.lang.invoke.MethodHandles"), "classData",
+                                MethodTypeDesc.of(ConstantDescs.CD_Object, ClassDesc.of("java.lang.invoke.MethodHandles$Lookup"),
+                                        ConstantDescs.CD_String, ConstantDescs.CD_Class));
+                        c.checkcast(CD_PLAN);
+                        c.invokevirtual(CD_PLAN, "ram", MethodTypeDesc.of(CD_MS));
+                        c.putstatic(SELF, "RAM", CD_MS);
+                        c.return_();
+                    });
+            for (int sz = 0; sz < 4; sz++) {
+                final int z = sz, size = 1 << sz;
+                // r<bits>(Cpu c, long la): locals c=0, la=1, p=3, i=5
+                clb.withMethodBody("r" + size * 8, MethodTypeDesc.of(ConstantDescs.CD_long, CD_CPU, ConstantDescs.CD_long),
+                        ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC, c -> {
+                            Label slow = c.newLabel();
+                            c.lload(1).loadConstant(12).lushr().lstore(3);
+                            c.lload(3).l2i().loadConstant(Cpu.TLB_MASK).iand().istore(5);
+                            c.aload(0).getfield(CD_CPU, "rTag", CD_LARR).iload(5).laload().lload(3).lcmp().ifne(slow);
+                            if (size > 1) {
+                                c.lload(1).l2i().loadConstant(0xFFF).iand().loadConstant(0x1000 - size).if_icmpgt(slow);
+                            }
+                            c.getstatic(SELF, "RAM", CD_MS).getstatic(CD_GM, LAYOUT_FIELD[z], CD_LAYOUT[z]);
+                            c.lload(1).aload(0).getfield(CD_CPU, "rAdd", CD_LARR).iload(5).laload().ladd();
+                            c.invokeinterface(CD_MS, "get", MethodTypeDesc.of(CD_PRIM[z], CD_LAYOUT[z], ConstantDescs.CD_long));
+                            switch (z) {
+                                case 0 -> c.loadConstant(0xFF).iand().i2l();
+                                case 1 -> c.loadConstant(0xFFFF).iand().i2l();
+                                case 2 -> c.i2l().loadConstant(0xFFFFFFFFL).land();
+                                default -> {
+                                }
+                            }
+                            if (tso) {
+                                c.invokestatic(CD_VH, "acquireFence", MethodTypeDesc.of(ConstantDescs.CD_void));
+                            }
+                            c.lreturn();
+                            c.labelBinding(slow);
+                            c.aload(0).lload(1);
+                            CodeBuilder saved = cb;
+                            cb = c;
+                            readCall(z);
+                            cb = saved;
+                            c.lreturn();
+                        });
+                // w<bits>(Cpu c, long la, long v): locals c=0, la=1, v=3, p=5, i=7
+                clb.withMethodBody("w" + size * 8, MethodTypeDesc.of(ConstantDescs.CD_void, CD_CPU, ConstantDescs.CD_long,
+                        ConstantDescs.CD_long), ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC, c -> {
+                            Label slow = c.newLabel();
+                            c.lload(1).loadConstant(12).lushr().lstore(5);
+                            c.lload(5).l2i().loadConstant(Cpu.TLB_MASK).iand().istore(7);
+                            c.aload(0).getfield(CD_CPU, "wTag", CD_LARR).iload(7).laload().lload(5).lcmp().ifne(slow);
+                            if (size > 1) {
+                                c.lload(1).l2i().loadConstant(0xFFF).iand().loadConstant(0x1000 - size).if_icmpgt(slow);
+                            }
+                            if (tso) {
+                                c.invokestatic(CD_VH, "releaseFence", MethodTypeDesc.of(ConstantDescs.CD_void));
+                            }
+                            c.getstatic(SELF, "RAM", CD_MS).getstatic(CD_GM, LAYOUT_FIELD[z], CD_LAYOUT[z]);
+                            c.lload(1).aload(0).getfield(CD_CPU, "wAdd", CD_LARR).iload(7).laload().ladd();
+                            c.lload(3);
+                            switch (z) {
+                                case 0 -> c.l2i().i2b();
+                                case 1 -> c.l2i().i2s();
+                                case 2 -> c.l2i();
+                                default -> {
+                                }
+                            }
+                            c.invokeinterface(CD_MS, "set", MethodTypeDesc.of(ConstantDescs.CD_void, CD_LAYOUT[z],
+                                    ConstantDescs.CD_long, CD_PRIM[z]));
+                            c.return_();
+                            c.labelBinding(slow);
+                            c.aload(0).lload(1).lload(3);
+                            CodeBuilder saved = cb;
+                            cb = c;
+                            writeCall(z);
+                            cb = saved;
+                            c.return_();
+                        });
             }
         }
 
