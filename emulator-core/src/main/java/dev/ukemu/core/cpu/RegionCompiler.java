@@ -87,7 +87,8 @@ final class RegionCompiler {
     // Local variable slots of run(Cpu).
     private static final int THIS = 0, C = 1, FOP = 34, FDST = 35, FSRC = 37, FRES = 39, RAM = 41, RTAG = 42, RADD = 43,
             WTAG = 44, WADD = 45, CUR = 46, ICOUNT = 47, EXITRIP = 49, EXITCAUSE = 51, P = 52, I = 54, T1 = 55, T2 = 57,
-            T3 = 59, T4 = 61, EXC = 63, ADDR = 64, RARR = 66, CNT = 67, BUDGET = 68, EVMASK = 69;
+            T3 = 59, T4 = 61, EXC = 63, ADDR = 64, RARR = 66, CNT = 67, BUDGET = 68, EVMASK = 69,
+            FBK = 70, RESUME = 71, DT = 72;
 
     private static int reg(int n) {
         return 2 + 2 * n;
@@ -423,6 +424,15 @@ final class RegionCompiler {
             reload();
             cb.iconst_0().istore(CUR);
             cb.iconst_0().istore(ICOUNT);
+            // Temporaries start defined, so that the shared interpreter call can return anywhere.
+            cb.iconst_0().istore(FBK);
+            cb.iconst_0().istore(RESUME);
+            cb.iconst_0().istore(CNT);
+            cb.iconst_0().istore(I);
+            for (int t : new int[] {T1, T2, T3, T4, ADDR, P, EXITRIP, DT}) {
+                cb.lconst_0().lstore(t);
+            }
+            cb.iconst_0().istore(EXITCAUSE);
             cb.aload(C).getfield(CD_CPU, "regionLoopLimit", ConstantDescs.CD_int).istore(BUDGET);
             // Events that matter here: a pending interrupt only while IF is set (only
             // instructions the interpreter runs change IF, and the region is left after those).
@@ -440,11 +450,20 @@ final class RegionCompiler {
             cb.labelBinding(start);
             // Any block of the region can be the entry: switch on RIP.
             if (blocks.size() > 1) {
-                cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).lstore(T1);
-                indirect(T1, false);
+                cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).lstore(DT);
+                indirect(DT, false);
             }
             for (int b = 0; b < blocks.size(); b++) {
                 emitBlock(b);
+            }
+            if (dispatch != null) {
+                emitDispatch();
+            }
+            if (fallbackShared != null) {
+                emitFallbackShared();
+            }
+            for (Map.Entry<Integer, Label> e : backEdges.entrySet()) {
+                emitBackEdge(e.getKey(), e.getValue());
             }
             cb.labelBinding(end);
             // Common exit: state back to the vCPU.
@@ -542,18 +561,28 @@ final class RegionCompiler {
                 return;
             }
             if (t <= fromBlock) {
-                // A backward jump: leave for pending events, and every so many iterations.
-                // Events are looked at every 16th time round, the bound when it runs out.
-                Label out = cb.newLabel();
-                cb.iinc(BUDGET, -1);
-                cb.iload(BUDGET).loadConstant(15).iand().ifne(labels[t]);
-                cb.iload(BUDGET).ifle(out);
-                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifeq(labels[t]);
-                cb.labelBinding(out);
-                exitTo(target, Cpu.EXIT_EVENT, 0);
+                cb.goto_(backEdges.computeIfAbsent(t, x -> cb.newLabel()));
             } else {
                 cb.goto_(labels[t]);
             }
+        }
+
+        /** Backward jumps by target block: each target's check is emitted once. */
+        final Map<Integer, Label> backEdges = new java.util.TreeMap<>();
+
+        /**
+         * A backward jump to block {@code t}: leave for pending events, and every so many
+         * iterations. Events are looked at every 16th time round, the bound when it runs out.
+         */
+        private void emitBackEdge(int t, Label here) {
+            Label out = cb.newLabel();
+            cb.labelBinding(here);
+            cb.iinc(BUDGET, -1);
+            cb.iload(BUDGET).loadConstant(15).iand().ifne(labels[t]);
+            cb.iload(BUDGET).ifle(out);
+            cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifeq(labels[t]);
+            cb.labelBinding(out);
+            exitTo(blocks.get(t).linear, Cpu.EXIT_EVENT, 0);
         }
 
         /** Jumps to {@code bad} unless the address in local {@code slot} is canonical. */
@@ -570,17 +599,35 @@ final class RegionCompiler {
         }
 
         private void indirect(int tgt, boolean check) {
-            Label out = cb.newLabel();
-            long pageBase = plan.entry.linear & ~0xFFFL;
             if (check) {
-                Label go = cb.newLabel();
+                Label go = cb.newLabel(), out = cb.newLabel();
                 cb.iinc(BUDGET, -1);
                 cb.iload(BUDGET).loadConstant(15).iand().ifne(go);
                 cb.iload(BUDGET).ifle(out);
-                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifne(out);
+                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifeq(go);
+                cb.labelBinding(out);
+                cb.lload(tgt).lstore(EXITRIP);
+                cb.loadConstant(Cpu.EXIT_EVENT).istore(EXITCAUSE);
+                cb.goto_(exit);
                 cb.labelBinding(go);
             }
-            cb.lload(tgt).loadConstant(pageBase).lsub().lstore(T4);
+            if (dispatch == null) {
+                dispatch = cb.newLabel();
+            }
+            if (tgt != DT) {
+                cb.lload(tgt).lstore(DT);
+            }
+            cb.goto_(dispatch);
+        }
+
+        /** The one switch over the region's blocks that entries and indirect branches share. */
+        Label dispatch;
+
+        private void emitDispatch() {
+            Label out = cb.newLabel();
+            long pageBase = plan.entry.linear & ~0xFFFL;
+            cb.labelBinding(dispatch);
+            cb.lload(DT).loadConstant(pageBase).lsub().lstore(T4);
             cb.lload(T4).loadConstant(12).lushr().lconst_0().lcmp().ifne(out);
             List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
             for (Map.Entry<Long, Integer> e : blockIndex.entrySet()) {
@@ -589,37 +636,90 @@ final class RegionCompiler {
             cases.sort((x, y) -> Integer.compare(x.caseValue(), y.caseValue()));
             cb.lload(T4).l2i().lookupswitch(out, cases);
             cb.labelBinding(out);
-            cb.lload(tgt).lstore(EXITRIP);
+            cb.lload(DT).lstore(EXITRIP);
             cb.loadConstant(Cpu.EXIT_INDIRECT).istore(EXITCAUSE);
             cb.goto_(exit);
         }
 
+        /** Where each interpreter call resumes: the shared call site switches back on its index. */
+        final List<Label> resumes = new ArrayList<>();
+        Label fallbackShared;
+
+        /**
+         * Runs instruction {@code k} through the interpreter. The write-back, the call and the reload
+         * are emitted once per region; each site sets the instruction and its resume index and
+         * jumps there, so a region with many such instructions stays small.
+         */
         private void emitFallback(Insn i, int k) {
+            if (fallbackShared == null) {
+                fallbackShared = cb.newLabel();
+            }
+            Label resume = cb.newLabel();
+            cb.loadConstant(k).istore(FBK);
+            cb.loadConstant(resumes.size()).istore(RESUME);
+            resumes.add(resume);
+            cb.goto_(fallbackShared);
+            cb.labelBinding(resume);
+            knownOp = -1;
+            if (Decoder.endsBlock(i.op)) {
+                cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).lstore(EXITRIP);
+                cb.loadConstant(Cpu.EXIT_HELPER).istore(EXITCAUSE);
+                cb.goto_(exit);
+            }
+        }
+
+        /**
+         * The shared interpreter call: state back to the vCPU, the instruction, state reloaded; then
+         * out of the region if it stopped the block, went elsewhere or left an event pending, else
+         * back to the site.
+         */
+        private void emitFallbackShared() {
+            Label out = cb.newLabel();
+            cb.labelBinding(fallbackShared);
             writeBack();
-            cb.loadConstant(-1 - k).istore(CUR);
-            cb.aload(THIS).aload(C).loadConstant(k);
+            cb.iconst_m1().iload(FBK).isub().istore(CUR);
+            cb.aload(THIS).aload(C).iload(FBK);
             cb.invokestatic(CD_RT, "exec", MethodTypeDesc.of(ConstantDescs.CD_void, CD_REGION, CD_CPU, ConstantDescs.CD_int));
             reload();
-            knownOp = -1;
-            Label out = cb.newLabel(), cont = cb.newLabel();
-            if (!Decoder.endsBlock(i.op)) {
-                cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifne(out);
-                cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).loadConstant(plan.insnNext[k]).lcmp().ifne(out);
-                cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifeq(cont);
+            cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifne(out);
+            cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long);
+            cb.aload(THIS).getfield(CD_REGION, "insnNext", CD_LARR).iload(FBK).laload().lcmp().ifne(out);
+            cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifne(out);
+            cb.iload(RESUME);
+            if (resumes.size() == 1) {
+                cb.pop().goto_(resumes.get(0));
+            } else {
+                List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
+                for (int n = 0; n < resumes.size(); n++) {
+                    cases.add(java.lang.classfile.instruction.SwitchCase.of(n, resumes.get(n)));
+                }
+                cb.tableswitch(0, resumes.size() - 1, resumes.get(resumes.size() - 1), cases);
             }
             cb.labelBinding(out);
-            if (plan.remaining[k] != 0) {
-                cb.iinc(ICOUNT, -plan.remaining[k]);
-            }
+            cb.iload(ICOUNT).aload(THIS).getfield(CD_REGION, "remaining", ConstantDescs.CD_int.arrayType()).iload(FBK)
+                    .iaload().isub().istore(ICOUNT);
             cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).lstore(EXITRIP);
             cb.loadConstant(Cpu.EXIT_HELPER).istore(EXITCAUSE);
             cb.goto_(exit);
-            cb.labelBinding(cont);
         }
 
         private void emitSse(Insn i, int k) {
+            // The SSE unit reads general registers only for an address or a GPR source operand.
+            int used = 0;
+            if (i.mem) {
+                if (i.base >= 0 && i.base < 16) used |= 1 << i.base;
+                if (i.index >= 0 && i.index < 16) used |= 1 << i.index;
+            } else if (i.rm >= 0 && i.rm < 16) {
+                used |= 1 << i.rm;
+            }
+            if (i.reg >= 0 && i.reg < 16) {
+                used |= 1 << i.reg;
+            }
+            if (i.op == SseOp.MASKMOV) {
+                used |= 1 << Cpu.RDI; // MASKMOVDQU stores to DS:RDI
+            }
             for (int n = 0; n < 16; n++) {
-                if ((regs & 1 << n) != 0) {
+                if ((regs & used & 1 << n) != 0) {
                     cb.aload(RARR).loadConstant(n).lload(reg(n)).lastore();
                 }
             }
@@ -702,16 +802,25 @@ final class RegionCompiler {
             if (i.base == Insn.RIP) {
                 disp += next;
             }
-            cb.loadConstant(disp);
+            boolean any = false;
             if (i.base >= 0 && i.base != Insn.RIP) {
-                cb.lload(reg(i.base)).ladd();
+                cb.lload(reg(i.base));
+                any = true;
             }
             if (i.index >= 0) {
                 cb.lload(reg(i.index));
                 if (i.scale != 0) {
                     cb.loadConstant(i.scale).lshl();
                 }
-                cb.ladd();
+                if (any) {
+                    cb.ladd();
+                }
+                any = true;
+            }
+            if (!any) {
+                cb.loadConstant(disp);
+            } else if (disp != 0) {
+                cb.loadConstant(disp).ladd();
             }
             if (i.asize == 4) {
                 mask(2);
@@ -1033,6 +1142,10 @@ final class RegionCompiler {
                 }
                 case Op.MOV_EG, Op.MOV_EI -> {
                     if (i.op == Op.MOV_EG) ldReg(i.reg, size); else cb.loadConstant(i.imm);
+                    if (!i.mem) {
+                        stReg(i.rm, size);
+                        break;
+                    }
                     cb.lstore(T1);
                     writeRm(i, k, T1, false);
                     if (i.mem) afterStore(k, next);
@@ -1197,7 +1310,8 @@ final class RegionCompiler {
                     cb.lload(reg(Cpu.RSP)).loadConstant(8L).ladd().lstore(reg(Cpu.RSP));
                     indirect(T1);
                     cb.labelBinding(bad);
-                    emitFallback(i, k);
+                    // A non-canonical target: the interpreter runs the instruction again and faults.
+                    exitTo(plan.insnRip[k], Cpu.EXIT_HELPER, plan.remaining[k] + 1);
                     return false;
                 }
                 case Op.JMP_E -> {
@@ -1207,7 +1321,8 @@ final class RegionCompiler {
                     canonicalOr(T1, bad);
                     indirect(T1);
                     cb.labelBinding(bad);
-                    emitFallback(i, k);
+                    // A non-canonical target: the interpreter runs the instruction again and faults.
+                    exitTo(plan.insnRip[k], Cpu.EXIT_HELPER, plan.remaining[k] + 1);
                     return false;
                 }
                 case Op.CALL_E -> {
@@ -1226,7 +1341,8 @@ final class RegionCompiler {
                     cb.labelBinding(cont);
                     indirect(T1);
                     cb.labelBinding(bad);
-                    emitFallback(i, k);
+                    // A non-canonical target: the interpreter runs the instruction again and faults.
+                    exitTo(plan.insnRip[k], Cpu.EXIT_HELPER, plan.remaining[k] + 1);
                     return false;
                 }
                 case Op.PUSH_R, Op.PUSH_I -> {
@@ -1253,6 +1369,10 @@ final class RegionCompiler {
             int size = i.size, sz = LazyFlags.log2(size);
             int kind = i.sub;
             boolean toRm = i.op != Op.ALU_GE;
+            if (kind != Alu.ADC && kind != Alu.SBB && (!(toRm && i.mem) || kind == Alu.CMP)) {
+                aluToReg(i, k, kind, toRm ? i.rm : i.reg, size, sz);
+                return;
+            }
             // T1 = destination, T2 = source, T3 = result
             if (toRm) {
                 readRm(i, k, size);
@@ -1311,6 +1431,72 @@ final class RegionCompiler {
             }
             if (i.mem && toRm && kind != Alu.CMP) {
                 afterStore(k, next);
+            }
+        }
+
+        /**
+         * ADD, OR, AND, XOR, SUB, CMP into a register: operands on the JVM stack, copied into the
+         * flag locals only when something reads the flags (nothing can fault after the source is
+         * read, so the flags may change before the result lands).
+         */
+        private void aluToReg(Insn i, int k, int kind, int dest, int size, int sz) {
+            boolean live = flagsLive[k];
+            boolean logic = kind == Alu.OR || kind == Alu.AND || kind == Alu.XOR;
+            if (!live && kind == Alu.CMP) {
+                if (i.mem) {
+                    readRm(i, k, size); // for its fault
+                    cb.pop2();
+                }
+                return;
+            }
+            boolean memDest = i.mem && i.op != Op.ALU_GE; // CMP r/m, x: nothing is stored
+            if (i.mem && !memDest) {
+                // ALU_GE from memory: the load (which may fault) before any flag local changes
+                readRm(i, k, size);
+                cb.lstore(T2);
+            }
+            // destination operand
+            if (memDest) {
+                readRm(i, k, size);
+            } else {
+                ldReg(dest, size);
+            }
+            if (live && !logic) {
+                cb.dup2().lstore(FDST);
+            }
+            // source operand
+            if (i.op == Op.ALU_EI) {
+                cb.loadConstant(i.imm & MASK[sz]);
+            } else if (i.op == Op.ALU_EG) {
+                ldReg(i.reg, size);
+            } else if (i.mem) {
+                cb.lload(T2);
+            } else {
+                ldReg(i.rm, size);
+            }
+            if (live && !logic) {
+                cb.dup2().lstore(FSRC);
+            }
+            switch (kind) {
+                case Alu.ADD -> cb.ladd();
+                case Alu.OR -> cb.lor();
+                case Alu.AND -> cb.land();
+                case Alu.XOR -> cb.lxor();
+                default -> cb.lsub();
+            }
+            if (live) {
+                cb.dup2().lstore(FRES);
+                int op = (logic ? LazyFlags.LOGIC : kind == Alu.ADD ? LazyFlags.ADD : LazyFlags.SUB) << 2 | sz;
+                cb.loadConstant(op).istore(FOP);
+                if (logic) {
+                    cb.lconst_0().lstore(FDST).lconst_0().lstore(FSRC);
+                }
+                knownOp = op;
+            }
+            if (kind == Alu.CMP) {
+                cb.pop2();
+            } else {
+                stReg(dest, size);
             }
         }
 
