@@ -99,6 +99,13 @@ public final class Cpu {
     long insnStart;
     /** Leave the current block after this instruction (code written, mode change, I/O exit). */
     boolean stopBlock;
+    /** Set by a compiled region that left before an instruction for the interpreter to run (and fault). */
+    boolean noRegion;
+
+    /** True when SSE instructions run rather than raise #UD or #NM (CR0.EM, CR0.TS clear, CR4.OSFXSR set). */
+    boolean sseUsable() {
+        return (cr0 & (CR0_EM | CR0_TS)) == 0 && (cr4 & CR4_OSFXSR) != 0;
+    }
     /** Instructions retired (approximate inside a faulting block). */
     public long instructions;
     /** Exits from straight-line execution, by cause (for --stats). */

@@ -105,7 +105,13 @@ public final class Interpreter {
         try {
             b = block(c);
             Region r = b.region;
-            if (r != null && !c.interruptShadow && b.linear == c.rip) {
+            boolean noRegion = c.noRegion;
+            if (noRegion) {
+                // The region left before this block's first instruction for the interpreter to run.
+                c.noRegion = false;
+                r = null;
+            }
+            if (r != null && !c.interruptShadow && b.linear == c.rip && (!r.usesSse || c.sseUsable())) {
                 r.uses++;
                 r.run(c);
                 return;
@@ -113,8 +119,8 @@ public final class Interpreter {
             Jit jit = c.code.jit;
             if (jit != null && ++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64) {
                 jit.request(b);
-                r = b.region;
-                if (r != null && !c.interruptShadow && b.linear == c.rip) {
+                r = noRegion ? null : b.region;
+                if (r != null && !c.interruptShadow && b.linear == c.rip && (!r.usesSse || c.sseUsable())) {
                     r.run(c);
                     return;
                 }
@@ -184,11 +190,27 @@ public final class Interpreter {
         c.insnStart = c.rip;
         long pa = c.translate(pc, Cpu.ACC_EXEC);
         b = c.code.lookup(pa, c.bits);
+        if (b != null && b.page1 >= 0 && secondPage(c, pc) != b.page1) {
+            b = null; // the next page is mapped elsewhere now: decode again
+        }
         if (b == null || !b.valid) {
             b = decodeBlock(c, pc, pa);
         }
         c.fastBlocks[slot] = b;
         return b;
+    }
+
+    /** The physical page after the one {@code pc} is on, or -1 when it is not executable now. */
+    private static long secondPage(Cpu c, long pc) {
+        long cr2 = c.cr2;
+        try {
+            long next = (pc & ~0xFFFL) + 0x1000;
+            return c.translate(c.bits == 64 ? next : next & 0xFFFFFFFFL, Cpu.ACC_EXEC) & ~0xFFFL;
+        } catch (CpuException e) {
+            return -1;
+        } finally {
+            c.cr2 = cr2;
+        }
     }
 
     private static Block decodeBlock(Cpu c, long pc, long pa) {
@@ -207,15 +229,20 @@ public final class Interpreter {
                 }
                 break;
             }
-            list.add(i);
             long end = la + i.len;
-            if (((end - 1) >>> 12) != page) {
-                // Crosses into the next page: the block depends on that page too.
-                b.page1 = c.translate(end - 1, Cpu.ACC_EXEC) & ~0xFFFL;
-                break;
+            long last = (end - 1) >>> 12;
+            if (last != page) {
+                if (last != page + 1) {
+                    break; // would reach a third page: the next block starts here
+                }
+                if (b.page1 < 0) {
+                    // Runs on into the next page: the block depends on that page too.
+                    b.page1 = c.translate(end - 1, Cpu.ACC_EXEC) & ~0xFFFL;
+                }
             }
+            list.add(i);
             la = end;
-            if (Decoder.endsBlock(i.op) || (la >>> 12) != page) {
+            if (Decoder.endsBlock(i.op) || (la >>> 12) > page + 1) {
                 break;
             }
         }

@@ -63,8 +63,8 @@ public final class Jit {
     }
 
     private void compile(Block b) {
-        if (!b.valid) {
-            return;
+        if (!b.valid || b.region != null) {
+            return; // gone, or already taken into a region compiled since it was queued
         }
         Region r = RegionCompiler.compile(b, code);
         if (r == null) {

@@ -19,6 +19,8 @@ public abstract class Region {
     final Block entry;
     /** Every block the region holds; any of them is an entry. */
     final Block[] blocks;
+    /** Translates SSE instructions itself: only entered while SSE is usable (see {@link Cpu#sseUsable}). */
+    final boolean usesSse;
     /** Guest instructions compiled and JVM bytecode bytes generated, for statistics. */
     final int guestInsns;
     int bytecodeBytes;
@@ -34,6 +36,7 @@ public abstract class Region {
         this.stackOp = p.stackOp;
         this.entry = p.entry;
         this.blocks = p.blocks;
+        this.usesSse = p.usesSse;
         this.guestInsns = p.insns.length;
     }
 

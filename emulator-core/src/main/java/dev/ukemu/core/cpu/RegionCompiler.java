@@ -43,6 +43,7 @@ final class RegionCompiler {
         long[] insnRip, insnNext;
         int[] remaining;
         boolean[] stackOp;
+        boolean usesSse;
         /** Guest RAM, a constant of the generated class (null: memory goes through the vCPU's accessors). */
         java.lang.foreign.MemorySegment ram;
 
@@ -81,6 +82,8 @@ final class RegionCompiler {
     private static final ClassDesc[] CD_PRIM = {ConstantDescs.CD_byte, ConstantDescs.CD_short, ConstantDescs.CD_int,
         ConstantDescs.CD_long};
     private static final ClassDesc CD_LARR = ConstantDescs.CD_long.arrayType();
+    private static final ClassDesc CD_JITSSE = ClassDesc.of("dev.ukemu.core.cpu.JitSse");
+    private static final ClassDesc CD_SSEINT = ClassDesc.of("dev.ukemu.core.cpu.SseInt");
     private static final ClassDesc CD_PLAN = ClassDesc.of("dev.ukemu.core.cpu.RegionCompiler$Plan");
     private static final ClassDesc SELF = ClassDesc.of("dev.ukemu.core.cpu.CompiledRegion");
 
@@ -88,7 +91,7 @@ final class RegionCompiler {
     private static final int THIS = 0, C = 1, FOP = 34, FDST = 35, FSRC = 37, FRES = 39, RAM = 41, RTAG = 42, RADD = 43,
             WTAG = 44, WADD = 45, CUR = 46, ICOUNT = 47, EXITRIP = 49, EXITCAUSE = 51, P = 52, I = 54, T1 = 55, T2 = 57,
             T3 = 59, T4 = 61, EXC = 63, ADDR = 64, RARR = 66, CNT = 67, BUDGET = 68, EVMASK = 69,
-            FBK = 70, RESUME = 71, DT = 72;
+            FBK = 70, RESUME = 71, DT = 72, XMM = 74;
 
     private static int reg(int n) {
         return 2 + 2 * n;
@@ -272,6 +275,11 @@ final class RegionCompiler {
             }
             registerUse();
             liveness();
+            for (Insn i : plan.insns) {
+                if (!native_(i) && nativeSse(i)) {
+                    plan.usesSse = true;
+                }
+            }
         }
 
         /**
@@ -413,6 +421,11 @@ final class RegionCompiler {
         }
 
         private void body() {
+            // The class file builder may run this more than once (to redo branches with wide offsets).
+            dispatch = null;
+            fallbackShared = null;
+            resumes.clear();
+            backEdges.clear();
             labels = new Label[blocks.size()];
             for (int b = 0; b < labels.length; b++) {
                 labels[b] = cb.newLabel();
@@ -421,6 +434,7 @@ final class RegionCompiler {
             Label handler = cb.newLabel(), start = cb.newLabel(), end = cb.newLabel();
             // Prologue.
             cb.aload(C).getfield(CD_CPU, "r", CD_LARR).astore(RARR);
+            cb.aload(C).getfield(CD_CPU, "xmm", CD_LARR).astore(XMM);
             reload();
             cb.iconst_0().istore(CUR);
             cb.iconst_0().istore(ICOUNT);
@@ -528,6 +542,8 @@ final class RegionCompiler {
                     if (!emitInsn(i, k, b)) {
                         return; // the instruction ended the path (a branch)
                     }
+                } else if (nativeSse(i)) {
+                    emitNativeSse(i, k, b);
                 } else if (pureSse(i)) {
                     emitSse(i, k);
                 } else {
@@ -551,6 +567,15 @@ final class RegionCompiler {
             cb.loadConstant(rip).lstore(EXITRIP);
             cb.loadConstant(cause).istore(EXITCAUSE);
             cb.goto_(exit);
+        }
+
+        /**
+         * Leaves the region before instruction {@code k}, for the interpreter to run it (and raise
+         * its fault): the dispatcher does not enter a region for the next block.
+         */
+        private void exitBefore(int k) {
+            cb.aload(C).iconst_1().putfield(CD_CPU, "noRegion", ConstantDescs.CD_boolean);
+            exitTo(plan.insnRip[k], Cpu.EXIT_HELPER, plan.remaining[k] + 1);
         }
 
         /** Continues at {@code target}: a JVM jump when it is in the region, else an exit. */
@@ -685,6 +710,9 @@ final class RegionCompiler {
             cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long);
             cb.aload(THIS).getfield(CD_REGION, "insnNext", CD_LARR).iload(FBK).laload().lcmp().ifne(out);
             cb.aload(C).getfield(CD_CPU, "events", ConstantDescs.CD_int).iload(EVMASK).iand().ifne(out);
+            if (plan.usesSse) {
+                cb.aload(C).invokevirtual(CD_CPU, "sseUsable", MethodTypeDesc.of(ConstantDescs.CD_boolean)).ifeq(out);
+            }
             cb.iload(RESUME);
             if (resumes.size() == 1) {
                 cb.pop().goto_(resumes.get(0));
@@ -701,6 +729,190 @@ final class RegionCompiler {
             cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).lstore(EXITRIP);
             cb.loadConstant(Cpu.EXIT_HELPER).istore(EXITCAUSE);
             cb.goto_(exit);
+        }
+
+        /** SSE moves, packed-integer operations and immediate shifts on XMM registers, translated here. */
+        static boolean nativeSse(Insn i) {
+            if (i.op < SseOp.FIRST || i.op >= SseOp.END || (i.imm2 & SseDecoder.X_MMX) != 0 || DEBUG_INTERP_OPS.contains(i.op)) {
+                return false;
+            }
+            if (i.mem && (i.asize == 2 || (i.seg != Cpu.SEG_NONE && i.seg != Cpu.FS && i.seg != Cpu.GS))) {
+                return false;
+            }
+            return switch (i.op) {
+                case SseOp.MOV_LOAD, SseOp.MOV_STORE, SseOp.MOVQ_X, SseOp.MOVQ_STORE, SseOp.PINT, SseOp.PUNPCK,
+                     SseOp.PSHUFD -> true;
+                case SseOp.PACK -> i.sub >= 0 && i.sub <= 3;
+                case SseOp.PSHIFT_I -> i.sub >= 0 && i.sub <= 7;
+                default -> false;
+            };
+        }
+
+        /** Pushes XMM register half {@code idx} (2 * register + 0 or 1). */
+        private void xget(int idx) {
+            cb.aload(XMM).loadConstant(idx).laload();
+        }
+
+        /** The 128-bit r/m source into T1 (low) and T2 (high); false when the instruction must leave first. */
+        private void sseSrc128(Insn i, int k, Label bad) {
+            if (i.mem) {
+                sseAddr(i, k, bad);
+                load(8, ADDR);
+                cb.lstore(T1);
+                cb.lload(ADDR).loadConstant(8L).ladd().lstore(P);
+                load(8, P);
+                cb.lstore(T2);
+            } else {
+                xget(2 * i.rm);
+                cb.lstore(T1);
+                xget(2 * i.rm + 1);
+                cb.lstore(T2);
+            }
+        }
+
+        /** The memory operand's address into ADDR, to {@code bad} when misaligned for an aligned form. */
+        private void sseAddr(Insn i, int k, Label bad) {
+            ea(i, k);
+            cb.lstore(ADDR);
+            if ((i.imm2 & SseDecoder.X_A16) != 0) {
+                cb.lload(ADDR).l2i().loadConstant(15).iand().ifne(bad);
+            }
+        }
+
+        private void emitNativeSse(Insn i, int k, int b) {
+            curK = k;
+            long next = plan.insnNext[k];
+            if (i.mem) {
+                setCur(k);
+            }
+            // Cases the interpreter handles (a fault it raises): leave before the instruction.
+            Label bad = cb.newLabel(), done = cb.newLabel();
+            boolean usedBad = false;
+            int d = 2 * i.reg, s = 2 * i.rm;
+            switch (i.op) {
+                case SseOp.MOV_LOAD -> {
+                    sseSrc128(i, k, bad);
+                    usedBad = i.mem;
+                    cb.aload(XMM).loadConstant(d).lload(T1).lastore();
+                    cb.aload(XMM).loadConstant(d + 1).lload(T2).lastore();
+                }
+                case SseOp.MOVQ_X -> {
+                    if (i.mem) {
+                        sseAddr(i, k, bad);
+                        usedBad = true;
+                        load(8, ADDR);
+                    } else {
+                        xget(s);
+                    }
+                    cb.lstore(T1);
+                    cb.aload(XMM).loadConstant(d).lload(T1).lastore();
+                    cb.aload(XMM).loadConstant(d + 1).lconst_0().lastore();
+                }
+                case SseOp.MOV_STORE -> {
+                    if (i.mem) {
+                        sseAddr(i, k, bad);
+                        usedBad = true;
+                        // A store that would cross into the next page: the interpreter checks both first.
+                        cb.lload(ADDR).l2i().loadConstant(0xFFF).iand().loadConstant(0xFF0).if_icmpgt(bad);
+                        xget(d);
+                        cb.lstore(T1);
+                        store(8, ADDR, T1);
+                        cb.lload(ADDR).loadConstant(8L).ladd().lstore(P);
+                        xget(d + 1);
+                        cb.lstore(T1);
+                        store(8, P, T1);
+                        afterStore(k, next);
+                    } else {
+                        cb.aload(XMM).loadConstant(s);
+                        xget(d);
+                        cb.lastore();
+                        cb.aload(XMM).loadConstant(s + 1);
+                        xget(d + 1);
+                        cb.lastore();
+                    }
+                }
+                case SseOp.MOVQ_STORE -> {
+                    if (i.mem) {
+                        ea(i, k);
+                        cb.lstore(ADDR);
+                        xget(d);
+                        cb.lstore(T1);
+                        store(8, ADDR, T1);
+                        afterStore(k, next);
+                    } else {
+                        cb.aload(XMM).loadConstant(s);
+                        xget(d);
+                        cb.lastore();
+                        cb.aload(XMM).loadConstant(s + 1).lconst_0().lastore();
+                    }
+                }
+                case SseOp.PINT -> {
+                    sseSrc128(i, k, bad);
+                    usedBad = i.mem;
+                    MethodTypeDesc op = MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_int, ConstantDescs.CD_long,
+                            ConstantDescs.CD_long);
+                    for (int h = 0; h < 2; h++) {
+                        cb.aload(XMM).loadConstant(d + h).loadConstant(i.sub);
+                        xget(d + h);
+                        cb.lload(h == 0 ? T1 : T2);
+                        cb.invokestatic(CD_SSEINT, "op", op);
+                        cb.lastore();
+                    }
+                }
+                case SseOp.PUNPCK, SseOp.PSHUFD, SseOp.PACK -> {
+                    sseSrc128(i, k, bad);
+                    usedBad = i.mem;
+                    cb.aload(XMM).loadConstant(d).lload(T1).lload(T2);
+                    cb.loadConstant(i.op == SseOp.PSHUFD ? (int) i.imm & 0xFF : i.sub);
+                    cb.invokestatic(CD_JITSSE, i.op == SseOp.PUNPCK ? "punpck" : i.op == SseOp.PSHUFD ? "pshufd" : "pack",
+                            MethodTypeDesc.of(ConstantDescs.CD_void, CD_LARR, ConstantDescs.CD_int, ConstantDescs.CD_long,
+                                    ConstantDescs.CD_long, ConstantDescs.CD_int));
+                }
+                case SseOp.PSHIFT_I -> {
+                    int kind = i.sub;
+                    int log = switch (kind) {
+                        case SseInt.PSRLW, SseInt.PSRAW, SseInt.PSLLW -> 1;
+                        case SseInt.PSRLD, SseInt.PSRAD, SseInt.PSLLD -> 2;
+                        default -> 3;
+                    };
+                    int bits = 8 << log;
+                    long count = i.imm & 0xFF;
+                    boolean arith = kind == SseInt.PSRAW || kind == SseInt.PSRAD;
+                    boolean left = kind == SseInt.PSLLW || kind == SseInt.PSLLD || kind == SseInt.PSLLQ;
+                    long lane = bits == 64 ? -1L : (1L << bits) - 1;
+                    long rep = log == 1 ? 0x0001000100010001L : log == 2 ? 0x0000000100000001L : 1L;
+                    int r = 2 * i.rm;
+                    for (int h = 0; h < 2; h++) {
+                        cb.aload(XMM).loadConstant(r + h);
+                        if (arith) {
+                            cb.loadConstant(kind);
+                            xget(r + h);
+                            cb.loadConstant(count);
+                            cb.invokestatic(CD_SSEINT, "shift", MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_int,
+                                    ConstantDescs.CD_long, ConstantDescs.CD_long));
+                        } else if (count > bits - 1) {
+                            cb.lconst_0();
+                        } else {
+                            int n = (int) count;
+                            xget(r + h);
+                            long m = left ? ((lane << n) & lane) * rep : (lane >>> n) * rep;
+                            cb.loadConstant(n);
+                            if (left) cb.lshl(); else cb.lushr();
+                            if (m != -1L) {
+                                cb.loadConstant(m).land();
+                            }
+                        }
+                        cb.lastore();
+                    }
+                }
+                default -> throw new IllegalStateException("no SSE translation for op " + i.op);
+            }
+            if (usedBad) {
+                cb.goto_(done);
+                cb.labelBinding(bad);
+                exitBefore(k);
+                cb.labelBinding(done);
+            }
         }
 
         private void emitSse(Insn i, int k) {
@@ -1311,7 +1523,7 @@ final class RegionCompiler {
                     indirect(T1);
                     cb.labelBinding(bad);
                     // A non-canonical target: the interpreter runs the instruction again and faults.
-                    exitTo(plan.insnRip[k], Cpu.EXIT_HELPER, plan.remaining[k] + 1);
+                    exitBefore(k);
                     return false;
                 }
                 case Op.JMP_E -> {
@@ -1322,7 +1534,7 @@ final class RegionCompiler {
                     indirect(T1);
                     cb.labelBinding(bad);
                     // A non-canonical target: the interpreter runs the instruction again and faults.
-                    exitTo(plan.insnRip[k], Cpu.EXIT_HELPER, plan.remaining[k] + 1);
+                    exitBefore(k);
                     return false;
                 }
                 case Op.CALL_E -> {
@@ -1342,7 +1554,7 @@ final class RegionCompiler {
                     indirect(T1);
                     cb.labelBinding(bad);
                     // A non-canonical target: the interpreter runs the instruction again and faults.
-                    exitTo(plan.insnRip[k], Cpu.EXIT_HELPER, plan.remaining[k] + 1);
+                    exitBefore(k);
                     return false;
                 }
                 case Op.PUSH_R, Op.PUSH_I -> {

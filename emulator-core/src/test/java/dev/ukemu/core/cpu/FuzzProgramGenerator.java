@@ -684,10 +684,31 @@ final class FuzzProgramGenerator {
                 case 2 -> {
                     int x = r.nextInt(16), y = r.nextInt(16);
                     s.add(Encoder.op(0x0F, 0x6E).prefix(0x66).osize(8).reg(x, false).rm(anyReg(8), false).build(), "movq xmm" + x + ", r64");
-                    int[] ops = {0xD4, 0xEF, 0xFE, 0x74, 0xDB, 0xF4};
+                    // packed-integer ops, unpacks, packs, moves (66 0f op xmm, xmm)
+                    int[] ops = {0xD4, 0xEF, 0xFE, 0x74, 0xDB, 0xF4, 0xFA, 0xEB, 0xDF, 0x66, 0xD5, 0x60, 0x61, 0x62,
+                        0x68, 0x69, 0x6A, 0x6C, 0x6D, 0x63, 0x67, 0x6B, 0x6F, 0x7F, 0xD6};
                     int op = ops[r.nextInt(ops.length)];
-                    s.add(Encoder.op(0x0F, op).prefix(0x66).reg(y, false).rm(x, false).build(),
-                            String.format("sse 66 0f %02x xmm%d, xmm%d", op, y, x));
+                    switch (r.nextInt(4)) {
+                        case 0 -> {
+                            int imm = r.nextInt(256);
+                            s.add(Encoder.op(0x0F, 0x70).prefix(0x66).reg(y, false).rm(x, false).imm(imm, 1).build(),
+                                    String.format("pshufd xmm%d, xmm%d, 0x%x", y, x, imm));
+                        }
+                        case 1 -> {
+                            // immediate shifts of words, dwords, qwords: 71/72/73 with /2 /4 /6
+                            int grp = 0x71 + r.nextInt(3), ext = 2 + 2 * r.nextInt(3);
+                            if (grp == 0x73 && ext == 4) {
+                                ext = 6;
+                            }
+                            int cnt = r.nextInt(4) == 0 ? r.nextInt(256) : r.nextInt(33);
+                            s.add(Encoder.op(0x0F, grp).prefix(0x66).ext(ext).rm(y, false).imm(cnt, 1).build(),
+                                    String.format("pshift 66 0f %02x /%d xmm%d, %d", grp, ext, y, cnt));
+                        }
+                        case 2 -> s.add(Encoder.op(0x0F, 0x7E).prefix(0xF3).reg(y, false).rm(x, false).build(),
+                                String.format("movq xmm%d, xmm%d", y, x));
+                        default -> s.add(Encoder.op(0x0F, op).prefix(0x66).reg(y, false).rm(x, false).build(),
+                                String.format("sse 66 0f %02x xmm%d, xmm%d", op, y, x));
+                    }
                     int dst = freeReg();
                     if (r.nextBoolean()) {
                         s.add(Encoder.op(0x0F, 0x7E).prefix(0x66).osize(8).reg(y, false).rm(dst, false).build(), "movq " + R64[dst] + ", xmm" + y);
@@ -701,8 +722,25 @@ final class FuzzProgramGenerator {
                     Rm m = mem(t, 16, st, false);
                     s.append(t);
                     int x = r.nextInt(16);
-                    emit(s, Encoder.op(0x0F, st ? 0x7F : 0x6F).prefix(0xF3).reg(x, false), m, 0,
-                            st ? "movdqu " + m.text + ", xmm" + x : "movdqu xmm" + x + ", " + m.text);
+                    switch (r.nextInt(4)) {
+                        case 0 -> emit(s, Encoder.op(0x0F, st ? 0x7F : 0x6F).prefix(0x66).reg(x, false), m, 0,
+                                st ? "movdqa " + m.text + ", xmm" + x : "movdqa xmm" + x + ", " + m.text);
+                        case 1 -> {
+                            // a packed op or shuffle from memory (aligned forms: #GP when misaligned)
+                            int[] ops = {0xFE, 0xEF, 0x62, 0x6C, 0x67, 0x70};
+                            int op = ops[r.nextInt(ops.length)];
+                            Encoder e = Encoder.op(0x0F, op).prefix(0x66).reg(x, false);
+                            if (op == 0x70) {
+                                e.imm(r.nextInt(256), 1);
+                            }
+                            emit(s, e, m, op == 0x70 ? 1 : 0, String.format("sse 66 0f %02x xmm%d, %s", op, x, m.text));
+                        }
+                        case 2 -> emit(s, Encoder.op(0x0F, st ? 0xD6 : 0x7E).prefix(st ? 0x66 : 0xF3).reg(x, false), m, 0,
+                                st ? "movq " + m.text + ", xmm" + x : "movq xmm" + x + ", " + m.text);
+                        default -> emit(s, Encoder.op(0x0F, st ? 0x7F : 0x6F).prefix(0xF3).reg(x, false), m, 0,
+                                st ? "movdqu " + m.text + ", xmm" + x : "movdqu xmm" + x + ", " + m.text);
+                    }
+                    s.last().mayFault = true; // the aligned forms raise #GP on a misaligned address
                 }
                 case 4 -> {
                     long t = DATA + r.nextInt(0x2000 - 256);
