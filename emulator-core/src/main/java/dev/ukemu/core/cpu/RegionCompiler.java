@@ -91,7 +91,7 @@ final class RegionCompiler {
     private static final int THIS = 0, C = 1, FOP = 34, FDST = 35, FSRC = 37, FRES = 39, RAM = 41, RTAG = 42, RADD = 43,
             WTAG = 44, WADD = 45, CUR = 46, ICOUNT = 47, EXITRIP = 49, EXITCAUSE = 51, P = 52, I = 54, T1 = 55, T2 = 57,
             T3 = 59, T4 = 61, EXC = 63, ADDR = 64, RARR = 66, CNT = 67, BUDGET = 68, EVMASK = 69,
-            FBK = 70, RESUME = 71, DT = 72, XMM = 74;
+            FBK = 70, RESUME = 71, DT = 72, XMM = 74, STOP = 75;
 
     private static int reg(int n) {
         return 2 + 2 * n;
@@ -447,6 +447,7 @@ final class RegionCompiler {
                 cb.lconst_0().lstore(t);
             }
             cb.iconst_0().istore(EXITCAUSE);
+            cb.iconst_0().istore(STOP);
             cb.aload(C).getfield(CD_CPU, "regionLoopLimit", ConstantDescs.CD_int).istore(BUDGET);
             // Events that matter here: a pending interrupt only while IF is set (only
             // instructions the interpreter runs change IF, and the region is left after those).
@@ -820,7 +821,7 @@ final class RegionCompiler {
                         cb.lload(ADDR).loadConstant(8L).ladd().lstore(P);
                         xget(d + 1);
                         cb.lstore(T1);
-                        store(8, P, T1);
+                        store(8, P, T1, true);
                         afterStore(k, next);
                     } else {
                         cb.aload(XMM).loadConstant(s);
@@ -946,7 +947,7 @@ final class RegionCompiler {
         /** After an instruction that stored: leave if the store hit code (or anything else stopped the block). */
         private void afterStore(int k, long next) {
             Label cont = cb.newLabel();
-            cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifeq(cont);
+            cb.iload(STOP).ifeq(cont);
             exitTo(next, Cpu.EXIT_CODE_WRITE, plan.remaining[k]);
             cb.labelBinding(cont);
         }
@@ -1064,14 +1065,29 @@ final class RegionCompiler {
 
         /** Writes the long in local {@code val} to the address in local {@code addr}. */
         private void store(int size, int addr, int val) {
+            store(size, addr, val, false);
+        }
+
+        /**
+         * Writes the long in local {@code val} to the address in local {@code addr}; STOP is then
+         * whether the store stopped the block (it hit code or MMIO), or-ed into its value when
+         * {@code accumulate}. Only the accessor's slow path can stop the block, so on the hit
+         * path STOP is the constant false and its check folds away.
+         */
+        private void store(int size, int addr, int val, boolean accumulate) {
             int sz = LazyFlags.log2(size);
             cb.aload(C).lload(addr).lload(val);
             if (plan.ram != null) {
-                cb.invokestatic(SELF, "w" + size * 8, MethodTypeDesc.of(ConstantDescs.CD_void, CD_CPU, ConstantDescs.CD_long,
+                cb.invokestatic(SELF, "w" + size * 8, MethodTypeDesc.of(ConstantDescs.CD_boolean, CD_CPU, ConstantDescs.CD_long,
                         ConstantDescs.CD_long));
             } else {
                 writeCall(sz);
+                cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean);
             }
+            if (accumulate) {
+                cb.iload(STOP).ior();
+            }
+            cb.istore(STOP);
         }
 
         private void writeCall(int sz) {
@@ -1089,6 +1105,15 @@ final class RegionCompiler {
          * {@code run} and folds the segment's own checks down to one bounds comparison. A miss
          * calls the vCPU's accessor.
          */
+        /** Pushes the page number of the last byte of a {@code size}-byte access at local 1. */
+        private static void lastPage(CodeBuilder c, int size) {
+            c.lload(1);
+            if (size > 1) {
+                c.loadConstant((long) size - 1).ladd();
+            }
+            c.loadConstant(12).lushr();
+        }
+
         private void accessors(java.lang.classfile.ClassBuilder clb) {
             clb.withField("RAM", CD_MS, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             clb.withMethodBody(ConstantDescs.CLASS_INIT_NAME, MethodTypeDesc.of(ConstantDescs.CD_void), ClassFile.ACC_STATIC,
@@ -1113,10 +1138,11 @@ final class RegionCompiler {
                             Label slow = c.newLabel();
                             c.lload(1).loadConstant(12).lushr().lstore(3);
                             c.lload(3).l2i().loadConstant(Cpu.TLB_MASK).iand().istore(5);
-                            c.aload(0).getfield(CD_CPU, "rTag", CD_LARR).iload(5).laload().lload(3).lcmp().ifne(slow);
-                            if (size > 1) {
-                                c.lload(1).l2i().loadConstant(0xFFF).iand().loadConstant(0x1000 - size).if_icmpgt(slow);
-                            }
+                            // The tag is compared with the page of the access's last byte: an access
+                            // crossing into the next page misses (that page's tag lives in the next slot).
+                            c.aload(0).getfield(CD_CPU, "rTag", CD_LARR).iload(5).laload();
+                            lastPage(c, size);
+                            c.lcmp().ifne(slow);
                             c.getstatic(SELF, "RAM", CD_MS).getstatic(CD_GM, LAYOUT_FIELD[z], CD_LAYOUT[z]);
                             c.lload(1).aload(0).getfield(CD_CPU, "rAdd", CD_LARR).iload(5).laload().ladd();
                             c.invokeinterface(CD_MS, "get", MethodTypeDesc.of(CD_PRIM[z], CD_LAYOUT[z], ConstantDescs.CD_long));
@@ -1140,15 +1166,14 @@ final class RegionCompiler {
                             c.lreturn();
                         });
                 // w<bits>(Cpu c, long la, long v): locals c=0, la=1, v=3, p=5, i=7
-                clb.withMethodBody("w" + size * 8, MethodTypeDesc.of(ConstantDescs.CD_void, CD_CPU, ConstantDescs.CD_long,
+                clb.withMethodBody("w" + size * 8, MethodTypeDesc.of(ConstantDescs.CD_boolean, CD_CPU, ConstantDescs.CD_long,
                         ConstantDescs.CD_long), ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC, c -> {
                             Label slow = c.newLabel();
                             c.lload(1).loadConstant(12).lushr().lstore(5);
                             c.lload(5).l2i().loadConstant(Cpu.TLB_MASK).iand().istore(7);
-                            c.aload(0).getfield(CD_CPU, "wTag", CD_LARR).iload(7).laload().lload(5).lcmp().ifne(slow);
-                            if (size > 1) {
-                                c.lload(1).l2i().loadConstant(0xFFF).iand().loadConstant(0x1000 - size).if_icmpgt(slow);
-                            }
+                            c.aload(0).getfield(CD_CPU, "wTag", CD_LARR).iload(7).laload();
+                            lastPage(c, size);
+                            c.lcmp().ifne(slow);
                             if (tso) {
                                 c.invokestatic(CD_VH, "releaseFence", MethodTypeDesc.of(ConstantDescs.CD_void));
                             }
@@ -1164,14 +1189,14 @@ final class RegionCompiler {
                             }
                             c.invokeinterface(CD_MS, "set", MethodTypeDesc.of(ConstantDescs.CD_void, CD_LAYOUT[z],
                                     ConstantDescs.CD_long, CD_PRIM[z]));
-                            c.return_();
+                            c.iconst_0().ireturn();
                             c.labelBinding(slow);
                             c.aload(0).lload(1).lload(3);
                             CodeBuilder saved = cb;
                             cb = c;
                             writeCall(z);
                             cb = saved;
-                            c.return_();
+                            c.aload(0).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ireturn();
                         });
             }
         }
@@ -1507,7 +1532,7 @@ final class RegionCompiler {
                     cb.lload(ADDR).lstore(reg(Cpu.RSP));
                     long target = next + i.imm;
                     Label cont = cb.newLabel();
-                    cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifeq(cont);
+                    cb.iload(STOP).ifeq(cont);
                     exitTo(target, Cpu.EXIT_CODE_WRITE, 0);
                     cb.labelBinding(cont);
                     jumpTo(target, b);
@@ -1546,7 +1571,7 @@ final class RegionCompiler {
                     cb.loadConstant(next).lstore(T2);
                     store(8, ADDR, T2);
                     cb.lload(ADDR).lstore(reg(Cpu.RSP));
-                    cb.aload(C).getfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean).ifeq(cont);
+                    cb.iload(STOP).ifeq(cont);
                     cb.lload(T1).lstore(EXITRIP);
                     cb.loadConstant(Cpu.EXIT_CODE_WRITE).istore(EXITCAUSE);
                     cb.goto_(exit);
