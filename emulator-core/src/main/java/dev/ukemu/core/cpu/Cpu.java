@@ -45,7 +45,10 @@ public final class Cpu {
     // Page-fault error code bits (SDM vol. 3, 4.7).
     static final int PF_P = 1, PF_W = 2, PF_U = 4, PF_RSVD = 8, PF_ID = 16;
 
-    static final int TLB_BITS = 9, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
+    /** 2048 entries of 4 KiB: 8 MiB of data reach, for working sets that thrash a smaller TLB. */
+    static final int TLB_BITS = 11, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
+    /** Slots {@link #flushTlb} tracks individually before it clears the whole TLB instead. */
+    static final int TLB_LOG = 128;
     static final int FAST_BLOCKS = 4096;
 
     public final int index;
@@ -173,6 +176,12 @@ public final class Cpu {
     final long[] rTag = new long[TLB_SIZE], wTag = new long[TLB_SIZE], xTag = new long[TLB_SIZE];
     final long[] rAdd = new long[TLB_SIZE], wAdd = new long[TLB_SIZE], xAdd = new long[TLB_SIZE];
     final Block[] fastBlocks = new Block[FAST_BLOCKS];
+    /**
+     * The soft-TLB slots filled since the last {@link #flushTlb}, while there are at most
+     * {@link #TLB_LOG}; a larger count (as at reset) means every slot may be in use.
+     */
+    private final int[] tlbFilled = new int[TLB_LOG];
+    private int tlbFilledCount = TLB_LOG + 1;
 
     public Cpu(int index, GuestMemory memory, PortBus io, Bus mmio, CpuidModel cpuid) {
         this(index, memory, io, mmio, cpuid, new CodeCache(), false);
@@ -402,9 +411,21 @@ public final class Cpu {
     // ------------------------------------------------------------------ soft-TLB
 
     public void flushTlb() {
-        Arrays.fill(rTag, -1L);
-        Arrays.fill(wTag, -1L);
-        Arrays.fill(xTag, -1L);
+        int n = tlbFilledCount;
+        if (n <= TLB_LOG) {
+            // Few slots filled since the last flush (a system call, an interrupt): clear just those.
+            for (int k = 0; k < n; k++) {
+                int i = tlbFilled[k];
+                rTag[i] = -1;
+                wTag[i] = -1;
+                xTag[i] = -1;
+            }
+        } else {
+            Arrays.fill(rTag, -1L);
+            Arrays.fill(wTag, -1L);
+            Arrays.fill(xTag, -1L);
+        }
+        tlbFilledCount = 0;
         Arrays.fill(fastBlocks, null);
     }
 
@@ -907,6 +928,13 @@ public final class Cpu {
         long p = la >>> 12;
         int i = (int) p & TLB_MASK;
         long add = ppage - (p << 12);
+        int n = tlbFilledCount;
+        if (n < TLB_LOG) {
+            tlbFilled[n] = i;
+            tlbFilledCount = n + 1;
+        } else if (n == TLB_LOG) {
+            tlbFilledCount = n + 1;
+        }
         if (canRead) {
             rTag[i] = p;
             rAdd[i] = add;

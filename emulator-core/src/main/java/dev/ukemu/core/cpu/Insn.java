@@ -41,4 +41,19 @@ public final class Insn {
     public int prefixes;
 
     public static final int REP = 1, REPNE = 2;
+
+    // ---- interpreter fast path, filled in by FastPath.classify when the interpreter builds a block ----
+    /** Fast-path handler ({@code FastPath.F_*}); 0 takes the general dispatch. */
+    int fast;
+    /** Destination and source registers of a register-operand fast path. */
+    int fd, fs;
+    /** Operand-size mask (0xFFFFFFFF or -1) and {@code log2(size)} of a fast path. */
+    long fm;
+    int fsz;
+    /**
+     * The effective address without branches: {@code ((disp + (r[eb] & ebm) + ((r[ex] << scale)
+     * & exm) + (rip & erm)) & eam)}; absent registers read RAX under a zero mask.
+     */
+    int eb, ex;
+    long ebm, exm, erm, eam;
 }

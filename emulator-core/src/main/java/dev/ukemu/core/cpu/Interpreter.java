@@ -104,6 +104,11 @@ public final class Interpreter {
         Block b = null;
         try {
             b = block(c);
+            Jit jit = c.code.jit;
+            if (jit == null) {
+                execBlock(c, b); // the interpreter alone: no compiled regions to look for
+                return;
+            }
             Region r = b.region;
             boolean noRegion = c.noRegion;
             if (noRegion) {
@@ -116,8 +121,7 @@ public final class Interpreter {
                 r.run(c);
                 return;
             }
-            Jit jit = c.code.jit;
-            if (jit != null && ++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64) {
+            if (++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64) {
                 jit.request(b);
                 r = noRegion ? null : b.region;
                 if (r != null && !c.interruptShadow && b.linear == c.rip && (!r.usesSse || c.sseUsable())) {
@@ -160,19 +164,161 @@ public final class Interpreter {
             limit = 1;
         }
         c.stopBlock = false;
+        long[] r = c.r;
         int n = 0;
+        loop:
         while (n < limit) {
             Insn i = insns[n];
             long start = c.rip;
             c.insnStart = start;
             c.rip = (start + i.len) & c.ipMask;
             n++;
-            exec(c, i);
-            if (c.stopBlock) {
-                break;
+            // Register-only fast paths run inline, taking their operands from the packed
+            // FastPath word; memory ones call small FastPath handlers; the rest go through exec.
+            int f = i.fast;
+            int d = (f >>> FastPath.FD_SHIFT) & 15;
+            int s = (f >>> FastPath.FS_SHIFT) & 15;
+            int kind = (f >>> FastPath.SZ_SHIFT) & 3;
+            long m = -1L >>> (f >>> FastPath.MASK_SHIFT);
+            switch (f & 0xFF) {
+                case FastPath.F_JCC -> {
+                    if (LazyFlags.cond(c.ccOp, c.ccDst, c.ccSrc, c.ccRes, i.sub)) {
+                        jump(c, i);
+                    }
+                }
+                case FastPath.F_JZ -> {
+                    int op = c.ccOp;
+                    long res = c.ccRes;
+                    boolean z = op == LazyFlags.EFLAGS ? (res & LazyFlags.ZF) != 0 : (res & LazyFlags.MASK[op & 3]) == 0;
+                    if (z != ((i.sub & 1) != 0)) {
+                        jump(c, i);
+                    }
+                }
+                case FastPath.F_JMP -> jump(c, i);
+                case FastPath.F_MOV_RR -> r[d] = r[s] & m;
+                case FastPath.F_MOV_RI -> r[d] = i.imm & m;
+                case FastPath.F_MOVZX8_R -> r[d] = r[s] & 0xFF;
+                case FastPath.F_ADD_RR -> r[d] = add(c, r[d] & m, r[s] & m, kind) & m;
+                case FastPath.F_ADD_RI -> r[d] = add(c, r[d] & m, i.imm & m, kind) & m;
+                case FastPath.F_SUB_RR -> r[d] = sub(c, r[d] & m, r[s] & m, kind) & m;
+                case FastPath.F_SUB_RI -> r[d] = sub(c, r[d] & m, i.imm & m, kind) & m;
+                case FastPath.F_CMP_RR -> sub(c, r[d] & m, r[s] & m, kind);
+                case FastPath.F_CMP_RI -> sub(c, r[d] & m, i.imm & m, kind);
+                case FastPath.F_AND_RR -> r[d] = logic(c, r[d] & r[s] & m, kind);
+                case FastPath.F_AND_RI -> r[d] = logic(c, r[d] & i.imm & m, kind);
+                case FastPath.F_OR_RR -> r[d] = logic(c, (r[d] | r[s]) & m, kind);
+                case FastPath.F_OR_RI -> r[d] = logic(c, (r[d] | i.imm) & m, kind);
+                case FastPath.F_XOR_RR -> r[d] = logic(c, (r[d] ^ r[s]) & m, kind);
+                case FastPath.F_XOR_RI -> r[d] = logic(c, (r[d] ^ i.imm) & m, kind);
+                case FastPath.F_TEST_RR -> logic(c, r[d] & r[s] & m, kind);
+                case FastPath.F_TEST_RI -> logic(c, r[d] & i.imm & m, kind);
+                case FastPath.F_SHL_RI -> {
+                    long v = r[d] & m;
+                    int count = (int) i.imm & (kind == 3 ? 63 : 31);
+                    long res = v << count;
+                    r[d] = res & m;
+                    c.setCc(LazyFlags.SHL << 2 | kind, v, count, res);
+                }
+                case FastPath.F_SHR_RI -> {
+                    long v = r[d] & m;
+                    int count = (int) i.imm & (kind == 3 ? 63 : 31);
+                    long res = v >>> count;
+                    r[d] = res & m;
+                    c.setCc(LazyFlags.SHR << 2 | kind, v, count, res);
+                }
+                case FastPath.F_SAR_RI -> {
+                    long v = r[d] & m;
+                    int count = (int) i.imm & (kind == 3 ? 63 : 31);
+                    long res = (kind == 3 ? v : (int) v) >> count;
+                    r[d] = res & m;
+                    c.setCc(LazyFlags.SAR << 2 | kind, v, count, res);
+                }
+                case FastPath.F_LEA -> FastPath.lea(c, i);
+                case FastPath.F_MOVZX8_M -> FastPath.load8(c, i);
+                case FastPath.F_MOVZX16_M -> FastPath.load16(c, i);
+                case FastPath.F_LOAD32 -> FastPath.load32(c, i);
+                case FastPath.F_LOAD64 -> FastPath.load64(c, i);
+                case FastPath.F_ALU_GE_M32, FastPath.F_ALU_GE_M64 -> FastPath.aluLoad(c, i);
+                case FastPath.F_CMP_MR8, FastPath.F_CMP_MR32, FastPath.F_CMP_MR64 -> FastPath.cmpMem(c, i, r[i.reg]);
+                case FastPath.F_CMP_MI8, FastPath.F_CMP_MI32, FastPath.F_CMP_MI64 -> FastPath.cmpMem(c, i, i.imm);
+                case FastPath.F_CMOV_RR -> FastPath.cmov(c, i);
+                case FastPath.F_INC_R -> FastPath.incDec(c, i, true);
+                case FastPath.F_DEC_R -> FastPath.incDec(c, i, false);
+                case FastPath.F_IMUL_RR -> MulDiv.imul(c, i, r[i.reg] & i.fm, r[i.rm] & i.fm);
+                case FastPath.F_IMUL_RRI -> MulDiv.imul(c, i, r[i.rm] & i.fm, i.imm);
+                case FastPath.F_STORE8 -> {
+                    FastPath.store8(c, i, r[i.reg]);
+                    if (c.stopBlock) {
+                        break loop;
+                    }
+                }
+                case FastPath.F_STORE_I8 -> {
+                    FastPath.store8(c, i, i.imm);
+                    if (c.stopBlock) {
+                        break loop;
+                    }
+                }
+                case FastPath.F_STORE32 -> {
+                    FastPath.store32(c, i, r[i.reg]);
+                    if (c.stopBlock) {
+                        break loop;
+                    }
+                }
+                case FastPath.F_STORE_I32 -> {
+                    FastPath.store32(c, i, i.imm);
+                    if (c.stopBlock) {
+                        break loop;
+                    }
+                }
+                case FastPath.F_STORE64 -> {
+                    FastPath.store64(c, i, r[i.reg]);
+                    if (c.stopBlock) {
+                        break loop;
+                    }
+                }
+                case FastPath.F_STORE_I64 -> {
+                    FastPath.store64(c, i, i.imm);
+                    if (c.stopBlock) {
+                        break loop;
+                    }
+                }
+                default -> {
+                    exec(c, i);
+                    if (c.stopBlock) {
+                        break loop;
+                    }
+                }
             }
         }
         c.instructions += n;
+    }
+
+    private static void jump(Cpu c, Insn i) {
+        long target = (c.rip + i.imm) & i.fm;
+        if ((target << 16 >> 16) != target) {
+            throw CpuException.gp(0);
+        }
+        c.rip = target;
+    }
+
+    /** ADD of masked operands: records the flags, returns the unmasked result. */
+    private static long add(Cpu c, long d, long s, int kind) {
+        long res = d + s;
+        c.setCc(LazyFlags.ADD << 2 | kind, d, s, res);
+        return res;
+    }
+
+    /** SUB or CMP of masked operands: records the flags, returns the unmasked result. */
+    private static long sub(Cpu c, long d, long s, int kind) {
+        long res = d - s;
+        c.setCc(LazyFlags.SUB << 2 | kind, d, s, res);
+        return res;
+    }
+
+    /** AND, OR, XOR, TEST with a masked result: records the flags, returns the result. */
+    private static long logic(Cpu c, long res, int kind) {
+        c.setCc(LazyFlags.LOGIC << 2 | kind, 0, 0, res);
+        return res;
     }
 
     static long linearPc(Cpu c) {
@@ -247,6 +393,9 @@ public final class Interpreter {
             }
         }
         b.insns = list.toArray(new Insn[0]);
+        for (Insn i : b.insns) {
+            FastPath.classify(i, b.bits);
+        }
         c.code.add(b, c);
         return b;
     }

@@ -119,13 +119,10 @@ public final class LazyFlags {
         return f;
     }
 
+    /** Sign-extends the low {@code 8 << sz} bits of {@code v} ({@code sz} 0-3); small enough to inline. */
     static long signExtend(long v, int sz) {
-        return switch (sz) {
-            case 0 -> (byte) v;
-            case 1 -> (short) v;
-            case 2 -> (int) v;
-            default -> v;
-        };
+        int sh = 64 - (8 << sz);
+        return v << sh >> sh;
     }
 
     /** Condition code {@code cc} (the low nibble of Jcc/SETcc/CMOVcc) over the recorded operation. */
@@ -156,6 +153,15 @@ public final class LazyFlags {
         }
         if (c == 4) {
             return sf(op, res);
+        }
+        if ((op >>> 2) == LOGIC && c != 5) {
+            // TEST, AND, OR, XOR: CF = OF = 0, so L is S and LE is Z or S.
+            return switch (c) {
+                case 3 -> zf(op, res);
+                case 6 -> sf(op, res);
+                case 7 -> zf(op, res) || sf(op, res);
+                default -> false;
+            };
         }
         int f = compute(op, dst, src, res);
         return switch (c) {
