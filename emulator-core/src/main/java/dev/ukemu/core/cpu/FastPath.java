@@ -20,7 +20,8 @@ final class FastPath {
             F_STORE8 = 26, F_STORE32 = 27, F_STORE64 = 28, F_STORE_I8 = 29, F_STORE_I32 = 30, F_STORE_I64 =
             31, F_ALU_GE_M32 = 32, F_ALU_GE_M64 = 33, F_CMP_MR8 = 34, F_CMP_MI8 = 35, F_CMP_MR32 = 36,
             F_CMP_MI32 = 37, F_CMP_MR64 = 38, F_CMP_MI64 = 39, F_SHL_RI = 40, F_SHR_RI = 41, F_SAR_RI = 42,
-            F_CMOV_RR = 43, F_INC_R = 44, F_DEC_R = 45, F_IMUL_RR = 46, F_IMUL_RRI = 47;
+            F_CMOV_RR = 43, F_INC_R = 44, F_DEC_R = 45, F_IMUL_RR = 46, F_IMUL_RRI = 47, F_ALU_MR = 48,
+            F_ALU_MI = 49, F_SSE = 50;
 
     /** Bit fields of {@link Insn#fast} besides the handler id (bits 0-7), for the inline handlers. */
     static final int FD_SHIFT = 8, FS_SHIFT = 12, SZ_SHIFT = 16, MASK_SHIFT = 24;
@@ -86,6 +87,8 @@ final class FastPath {
                     i.fast = aluRR(sub);
                 } else if (i.mem && !i.lock && i.op == Op.ALU_GE && wide && plainAlu) {
                     i.fast = i.size == 8 ? F_ALU_GE_M64 : F_ALU_GE_M32;
+                } else if (i.mem && !i.lock && i.op == Op.ALU_EG && wide && plainAlu && sub != Alu.CMP) {
+                    i.fast = F_ALU_MR;
                 } else if (i.mem && !i.lock && i.op == Op.ALU_EG && sub == Alu.CMP) {
                     i.fast = i.size == 8 ? F_CMP_MR64 : i.size == 4 ? F_CMP_MR32
                             : i.size == 1 && i.reg < 16 ? F_CMP_MR8 : F_NONE;
@@ -95,6 +98,8 @@ final class FastPath {
                 if (!i.mem && wide && plainAlu) {
                     i.fd = i.rm;
                     i.fast = aluRI(sub);
+                } else if (i.mem && !i.lock && wide && plainAlu && sub != Alu.CMP) {
+                    i.fast = F_ALU_MI;
                 } else if (i.mem && !i.lock && sub == Alu.CMP) {
                     i.fast = i.size == 8 ? F_CMP_MI64 : i.size == 4 ? F_CMP_MI32 : i.size == 1 ? F_CMP_MI8 : F_NONE;
                 }
@@ -162,6 +167,9 @@ final class FastPath {
                 }
             }
             default -> {
+                if (i.op >= SseOp.FIRST && i.op < SseOp.END) {
+                    i.fast = F_SSE; // straight to the SSE unit, past the general switches
+                }
             }
         }
     }
@@ -236,6 +244,40 @@ final class FastPath {
         }
         if (sub != Alu.CMP) {
             r[i.reg] = res & m;
+        }
+    }
+
+    /**
+     * ADD OR AND SUB XOR [mem], src (32 or 64 bits): the load, the store, then the flags, so that
+     * a store that faults leaves them as they were (as {@link Alu#aluEG}).
+     */
+    static void aluStore(Cpu c, Insn i, long src) {
+        long la = la(c, i);
+        long m = i.fm;
+        long d = i.size == 8 ? c.read64(la) : c.read32(la);
+        long s = src & m;
+        int sub = i.sub;
+        long res;
+        int kind;
+        if (sub == Alu.ADD) {
+            res = d + s;
+            kind = LazyFlags.ADD;
+        } else if (sub == Alu.SUB) {
+            res = d - s;
+            kind = LazyFlags.SUB;
+        } else {
+            res = sub == Alu.AND ? d & s : sub == Alu.OR ? d | s : d ^ s;
+            kind = LazyFlags.LOGIC;
+        }
+        if (i.size == 8) {
+            c.write64(la, res);
+        } else {
+            c.write32(la, res & m);
+        }
+        if (kind == LazyFlags.LOGIC) {
+            c.setCc(LazyFlags.LOGIC << 2 | i.fsz, 0, 0, res);
+        } else {
+            c.setCc(kind << 2 | i.fsz, d, s, res);
         }
     }
 

@@ -246,6 +246,24 @@ public final class Interpreter {
                 case FastPath.F_DEC_R -> FastPath.incDec(c, i, false);
                 case FastPath.F_IMUL_RR -> MulDiv.imul(c, i, r[i.reg] & i.fm, r[i.rm] & i.fm);
                 case FastPath.F_IMUL_RRI -> MulDiv.imul(c, i, r[i.rm] & i.fm, i.imm);
+                case FastPath.F_SSE -> {
+                    Sse.exec(c, i);
+                    if (c.stopBlock) {
+                        break loop;
+                    }
+                }
+                case FastPath.F_ALU_MR -> {
+                    FastPath.aluStore(c, i, r[i.reg]);
+                    if (c.stopBlock) {
+                        break loop;
+                    }
+                }
+                case FastPath.F_ALU_MI -> {
+                    FastPath.aluStore(c, i, i.imm);
+                    if (c.stopBlock) {
+                        break loop;
+                    }
+                }
                 case FastPath.F_STORE8 -> {
                     FastPath.store8(c, i, r[i.reg]);
                     if (c.stopBlock) {
