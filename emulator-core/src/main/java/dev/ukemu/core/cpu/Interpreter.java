@@ -166,11 +166,14 @@ public final class Interpreter {
         c.stopBlock = false;
         long[] r = c.r;
         int n = 0;
+        // The instruction's address goes to insnStart only for the general path (whose handlers
+        // may read it) and when something faults: the fast paths do not need it.
+        long start = c.rip;
+        try {
         loop:
         while (n < limit) {
             Insn i = insns[n];
-            long start = c.rip;
-            c.insnStart = start;
+            start = c.rip;
             c.rip = (start + i.len) & c.ipMask;
             n++;
             // Register-only fast paths run inline, taking their operands from the packed
@@ -247,6 +250,7 @@ public final class Interpreter {
                 case FastPath.F_IMUL_RR -> MulDiv.imul(c, i, r[i.reg] & i.fm, r[i.rm] & i.fm);
                 case FastPath.F_IMUL_RRI -> MulDiv.imul(c, i, r[i.rm] & i.fm, i.imm);
                 case FastPath.F_SSE -> {
+                    c.insnStart = start;
                     Sse.exec(c, i);
                     if (c.stopBlock) {
                         break loop;
@@ -301,12 +305,17 @@ public final class Interpreter {
                     }
                 }
                 default -> {
+                    c.insnStart = start;
                     exec(c, i);
                     if (c.stopBlock) {
                         break loop;
                     }
                 }
             }
+        }
+        } catch (CpuException e) {
+            c.insnStart = start;
+            throw e;
         }
         c.instructions += n;
     }
