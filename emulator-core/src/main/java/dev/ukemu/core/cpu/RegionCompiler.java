@@ -166,8 +166,10 @@ final class RegionCompiler {
         List<Block> others = null;
         while (out.size() < maxBlocks) {
             if (work.isEmpty()) {
-                // Then the rest of the page's decoded code: targets of indirect jumps and returns.
-                if (!WHOLE_PAGE) {
+                // Then, when the region has an indirect jump (a jump table), the rest of the page's
+                // executed code, where its targets are. Otherwise the region stays small, and
+                // HotSpot compiles it sooner.
+                if (!WHOLE_PAGE || !indirectJump(out)) {
                     break;
                 }
                 if (others == null) {
@@ -204,6 +206,15 @@ final class RegionCompiler {
             }
         }
         return out;
+    }
+
+    private static boolean indirectJump(List<Block> blocks) {
+        for (Block b : blocks) {
+            if (b.insns[b.insns.length - 1].op == Op.JMP_E) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Static successors of a block: direct branch targets and the fall-through. */
