@@ -6,14 +6,9 @@ final class MulDiv {
     }
 
     /** CF and OF set together; SF/ZF/PF from the low result as Intel CPUs leave them, AF clear. */
+    /** SF, ZF, PF of the low result, CF and OF when the product overflowed: kept lazily (the MUL kind). */
     private static void mulFlags(Cpu c, int size, long low, boolean overflow) {
-        int sz = LazyFlags.log2(size);
-        c.setCc(LazyFlags.LOGIC << 2 | sz, 0, 0, low);
-        int f = c.arithFlags();
-        if (overflow) {
-            f |= LazyFlags.CF | LazyFlags.OF;
-        }
-        c.setFlagsArith(f);
+        c.setCc(LazyFlags.MUL << 2 | LazyFlags.log2(size), overflow ? 1 : 0, 0, low);
     }
 
     static void mul(Cpu c, Insn i) {
