@@ -18,6 +18,12 @@ final class Block {
     volatile Region region;
     /** Runs through the interpreter, counted towards the JIT's hotness threshold. */
     int hits;
+    /**
+     * The physical pages the linear pages before and after this block's mapped to (by the vCPU's
+     * instruction TLB) when it was queued for compilation, or -1: where a region may look for
+     * the rest of a function that crosses a page boundary.
+     */
+    long prevPhys = -1, nextPhys = -1;
     /** Set once the block has been queued for compilation, or found not worth it. */
     volatile boolean compileRequested;
 

@@ -97,6 +97,15 @@ public final class CodeCache {
         }
         for (Block b : blocks) {
             b.valid = false;
+            Region r = b.region;
+            if (r != null) {
+                // The region may span other pages, whose blocks must not enter it any more.
+                for (Block x : r.blocks) {
+                    x.region = null;
+                    x.compileRequested = false; // those still valid may be compiled again
+                    x.hits = 0;
+                }
+            }
             byKey.remove(key(b.paddr, b.bits), b);
             long other = b.page0 == ppage ? b.page1 : b.page0;
             if (other >= 0 && other != ppage) {

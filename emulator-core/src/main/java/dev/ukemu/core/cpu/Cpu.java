@@ -427,6 +427,7 @@ public final class Cpu {
         }
         tlbFilledCount = 0;
         Arrays.fill(fastBlocks, null);
+        stopBlock = true; // code may be mapped elsewhere now: blocks and regions look again
     }
 
     void flushTlbPage(long la) {
@@ -436,6 +437,13 @@ public final class Cpu {
         if (wTag[i] == p) wTag[i] = -1;
         if (xTag[i] == p) xTag[i] = -1;
         Arrays.fill(fastBlocks, null);
+        stopBlock = true;
+    }
+
+    /** The physical page the instruction TLB maps linear page {@code lpage} to, or -1. */
+    long execPage(long lpage) {
+        int i = (int) lpage & TLB_MASK;
+        return xTag[i] == lpage ? (lpage << 12) + xAdd[i] : -1;
     }
 
     /** Drops every write entry (another vCPU turned some page into a code page). */

@@ -122,7 +122,7 @@ public final class Interpreter {
                 return;
             }
             if (++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64) {
-                jit.request(b);
+                jit.request(b, c);
                 r = noRegion ? null : b.region;
                 if (r != null && !c.interruptShadow && b.linear == c.rip && (!r.usesSse || c.sseUsable())) {
                     r.run(c);

@@ -29,10 +29,20 @@ public final class Jit {
 
     /** Called by the interpreter when {@code b} has reached the hotness threshold. */
     void request(Block b) {
+        request(b, null);
+    }
+
+    /** As {@link #request(Block)}, from vCPU {@code c}, whose instruction TLB says where the neighbouring pages are. */
+    void request(Block b, Cpu c) {
         if (b.compileRequested) {
             return;
         }
         b.compileRequested = true;
+        if (c != null) {
+            long lp = b.linear >>> 12;
+            b.prevPhys = c.execPage(lp - 1);
+            b.nextPhys = c.execPage(lp + 1);
+        }
         if (config.synchronous()) {
             compile(b);
             return;
@@ -82,8 +92,16 @@ public final class Jit {
         }
         bytecodeBytes.addAndGet(r.bytecodeBytes);
         guestInsnsCompiled.addAndGet(r.guestInsns);
-        for (Block x : r.blocks) {
-            if (x.valid) {
+        // Installed only if every block is still valid, under the lock that invalidation takes:
+        // a region must not jump into code that a store has replaced meanwhile.
+        synchronized (code) {
+            for (Block x : r.blocks) {
+                if (!x.valid) {
+                    regionsRejected.incrementAndGet();
+                    return;
+                }
+            }
+            for (Block x : r.blocks) {
                 x.region = r;
                 x.compileRequested = true;
             }
@@ -127,6 +145,13 @@ public final class Jit {
     public int liveRegions() {
         synchronized (live) {
             return live.size();
+        }
+    }
+
+    /** The regions currently installed (tests). */
+    List<Region> regions() {
+        synchronized (live) {
+            return new ArrayList<>(live);
         }
     }
 

@@ -80,6 +80,25 @@ public final class JitRt {
         Sse.exec(c, r.insns[k]);
     }
 
+    /**
+     * A region found one of its pages missing from the instruction TLB, or mapped elsewhere: the
+     * interpreter runs the entry block instead, and the region's pages are looked up again so
+     * that the next entry can tell.
+     */
+    public static void unmapped(Region r, Cpu c) {
+        c.noRegion = true;
+        long cr2 = c.cr2;
+        for (long lp : r.linearPages) {
+            try {
+                c.translate(lp << 12, Cpu.ACC_EXEC);
+            } catch (CpuException e) {
+                // not mapped now: the region stays unused until it is
+            } finally {
+                c.cr2 = cr2;
+            }
+        }
+    }
+
     /** Runs one instruction through the interpreter, as {@link Interpreter#execBlock} would. */
     public static void exec(Region r, Cpu c, int k) {
         c.insnStart = r.insnRip[k];

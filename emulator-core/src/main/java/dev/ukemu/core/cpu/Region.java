@@ -21,6 +21,8 @@ public abstract class Region {
     final Block[] blocks;
     /** Translates SSE instructions itself: only entered while SSE is usable (see {@link Cpu#sseUsable}). */
     final boolean usesSse;
+    /** The linear pages the region's code is on (checked against the instruction TLB at entry). */
+    final long[] linearPages;
     /** Guest instructions compiled and JVM bytecode bytes generated, for statistics. */
     final int guestInsns;
     int bytecodeBytes;
@@ -37,6 +39,7 @@ public abstract class Region {
         this.entry = p.entry;
         this.blocks = p.blocks;
         this.usesSse = p.usesSse;
+        this.linearPages = p.linearPages;
         this.guestInsns = p.insns.length;
     }
 

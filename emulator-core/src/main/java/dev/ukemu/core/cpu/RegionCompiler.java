@@ -11,7 +11,6 @@ import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,6 +43,8 @@ final class RegionCompiler {
         int[] remaining;
         boolean[] stackOp;
         boolean usesSse;
+        /** The linear pages the region's code is on and the physical pages they must map to. */
+        long[] linearPages, physPages;
         /** Guest RAM, a constant of the generated class (null: memory goes through the vCPU's accessors). */
         java.lang.foreign.MemorySegment ram;
 
@@ -106,28 +107,50 @@ final class RegionCompiler {
         if (entry.bits != 64 || !entry.valid) {
             return null;
         }
-        int maxBlocks = MAX_BLOCKS;
+        // The most blocks that fit: shrink by quarters until a set fits, then search between the
+        // largest that fits (lo) and the smallest that does not (hi).
+        int maxBlocks = MAX_BLOCKS, lo = 0, hi = Integer.MAX_VALUE;
+        byte[] best = null;
+        Plan bestPlan = null;
+        int bestSize = 0;
         while (true) {
             List<Block> blocks = collect(entry, code, maxBlocks);
-            Emitter e = new Emitter(blocks, code.tso(), code.ram());
+            Emitter e;
+            try {
+                e = new Emitter(blocks, code.tso(), code.ram());
+            } catch (Emitter.PageConflict conflict) {
+                return null;
+            }
             byte[] bytes = e.generate();
             int size = codeLength(bytes);
+            int n = blocks.size();
             if (DUMP != null) {
                 try {
-                    java.nio.file.Files.write(java.nio.file.Path.of(DUMP, Long.toHexString(entry.linear) + "-" + blocks.size()
+                    java.nio.file.Files.write(java.nio.file.Path.of(DUMP, Long.toHexString(entry.linear) + "-" + n
                             + ".class"), bytes);
                 } catch (java.io.IOException ignored) {
                     // diagnostics only
                 }
             }
             if (size <= METHOD_LIMIT) {
-                return define(bytes, e.plan, size);
+                if (n > lo) {
+                    lo = n;
+                    best = bytes;
+                    bestPlan = e.plan;
+                    bestSize = size;
+                }
+                if (n < maxBlocks || hi == Integer.MAX_VALUE || hi - lo <= 1) {
+                    break; // all there was, or nothing between what fits and what does not
+                }
+            } else {
+                hi = Math.min(hi, n);
+                if (n == 1 || hi - lo <= 1 && lo > 0) {
+                    break;
+                }
             }
-            if (blocks.size() == 1) {
-                return null;
-            }
-            maxBlocks = Math.max(1, blocks.size() * 3 / 4);
+            maxBlocks = lo > 0 ? (lo + hi) / 2 : Math.max(1, n * 3 / 4);
         }
+        return best == null ? null : define(best, bestPlan, bestSize);
     }
 
     private static int codeLength(byte[] bytes) {
@@ -158,11 +181,25 @@ final class RegionCompiler {
     private static List<Block> collect(Block entry, CodeCache code, int maxBlocks) {
         List<Block> out = new ArrayList<>();
         Map<Long, Block> seen = new HashMap<>();
-        ArrayDeque<Block> work = new ArrayDeque<>();
+        // The hottest reachable block next (by the interpreter's counts), so that what does not
+        // fit is the coldest code.
+        java.util.PriorityQueue<Block> work = new java.util.PriorityQueue<>((x, y) -> x.hits != y.hits
+                ? Integer.compare(y.hits, x.hits) : Long.compare(x.linear, y.linear));
         work.add(entry);
         seen.put(entry.linear, entry);
         int insns = 0;
         long page = entry.linear >>> 12;
+        // Where the linear pages around the entry's are in physical memory, as far as known: a
+        // function that crosses a page boundary goes on there. The region checks these mappings
+        // each time it is entered.
+        Map<Long, Long> phys = new HashMap<>();
+        phys.put(page, entry.page0);
+        if (entry.prevPhys >= 0) {
+            phys.put(page - 1, entry.prevPhys);
+        }
+        if (entry.nextPhys >= 0) {
+            phys.put(page + 1, entry.nextPhys);
+        }
         List<Block> others = null;
         while (out.size() < maxBlocks) {
             if (work.isEmpty()) {
@@ -194,11 +231,15 @@ final class RegionCompiler {
             }
             out.add(b);
             insns += b.insns.length;
+            if (b.page1 >= 0) {
+                phys.putIfAbsent((b.linear >>> 12) + 1, b.page1);
+            }
             for (long t : successors(b)) {
-                if ((t >>> 12) != page || seen.containsKey(t)) {
+                long tp = t >>> 12;
+                if (tp < page - 1 || tp > page + 1 || seen.containsKey(t) || !phys.containsKey(tp)) {
                     continue;
                 }
-                Block s = code.lookup(entry.page0 | (t & 0xFFF), 64);
+                Block s = code.lookup(phys.get(tp) | (t & 0xFFF), 64);
                 if (s != null && s.valid && s.linear == t && s.bits == 64) {
                     seen.put(t, s);
                     work.add(s);
@@ -284,12 +325,35 @@ final class RegionCompiler {
                     k++;
                 }
             }
+            Map<Long, Long> pages = new java.util.TreeMap<>();
+            for (Block b : blocks) {
+                addPage(pages, b.linear >>> 12, b.page0);
+                if (b.page1 >= 0) {
+                    addPage(pages, (b.linear >>> 12) + 1, b.page1);
+                }
+            }
+            plan.linearPages = pages.keySet().stream().mapToLong(Long::longValue).toArray();
+            plan.physPages = pages.values().stream().mapToLong(Long::longValue).toArray();
             registerUse();
             liveness();
             for (Insn i : plan.insns) {
                 if (!native_(i) && nativeSse(i)) {
                     plan.usesSse = true;
                 }
+            }
+        }
+
+        /** Thrown for blocks that disagree on where a linear page is (the region is not built). */
+        static final class PageConflict extends RuntimeException {
+            PageConflict() {
+                super(null, null, false, false);
+            }
+        }
+
+        private static void addPage(Map<Long, Long> pages, long lp, long pp) {
+            Long was = pages.putIfAbsent(lp, pp);
+            if (was != null && was != pp) {
+                throw new PageConflict();
             }
         }
 
@@ -473,6 +537,24 @@ final class RegionCompiler {
             cb.aload(C).iconst_0().putfield(CD_CPU, "stopBlock", ConstantDescs.CD_boolean);
             cb.aload(C).dup().getfield(CD_CPU, "regionRuns", ConstantDescs.CD_long).lconst_1().ladd()
                     .putfield(CD_CPU, "regionRuns", ConstantDescs.CD_long);
+            // The code's pages must still be where they were when it was translated (the
+            // instruction TLB says where they are now); else the interpreter runs this block.
+            Label mapped = cb.newLabel(), unmapped = cb.newLabel();
+            for (int n = 0; n < plan.linearPages.length; n++) {
+                long lp = plan.linearPages[n];
+                int slot = (int) lp & Cpu.TLB_MASK;
+                cb.aload(C).getfield(CD_CPU, "xTag", CD_LARR).loadConstant(slot).laload().loadConstant(lp).lcmp().ifne(unmapped);
+                cb.aload(C).getfield(CD_CPU, "xAdd", CD_LARR).loadConstant(slot).laload()
+                        .loadConstant(plan.physPages[n] - (lp << 12)).lcmp().ifne(unmapped);
+            }
+            cb.goto_(mapped);
+            cb.labelBinding(unmapped);
+            cb.aload(THIS).aload(C);
+            cb.invokestatic(CD_RT, "unmapped", MethodTypeDesc.of(ConstantDescs.CD_void, CD_REGION, CD_CPU));
+            cb.aload(C).getfield(CD_CPU, "rip", ConstantDescs.CD_long).lstore(EXITRIP);
+            cb.loadConstant(Cpu.EXIT_HELPER).istore(EXITCAUSE);
+            cb.goto_(exit);
+            cb.labelBinding(mapped);
             cb.labelBinding(start);
             // Any block of the region can be the entry: switch on RIP.
             if (blocks.size() > 1) {
@@ -662,10 +744,12 @@ final class RegionCompiler {
 
         private void emitDispatch() {
             Label out = cb.newLabel();
-            long pageBase = plan.entry.linear & ~0xFFFL;
+            // Keys are offsets from the page before the entry's: the region's code is on that
+            // page, the entry's or the next.
+            long pageBase = (plan.entry.linear & ~0xFFFL) - 0x1000;
             cb.labelBinding(dispatch);
             cb.lload(DT).loadConstant(pageBase).lsub().lstore(T4);
-            cb.lload(T4).loadConstant(12).lushr().lconst_0().lcmp().ifne(out);
+            cb.lload(T4).loadConstant(12).lushr().loadConstant(3L).lcmp().ifge(out);
             List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
             for (Map.Entry<Long, Integer> e : blockIndex.entrySet()) {
                 cases.add(java.lang.classfile.instruction.SwitchCase.of((int) (e.getKey() - pageBase), labels[e.getValue()]));
