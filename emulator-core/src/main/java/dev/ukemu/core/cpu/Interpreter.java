@@ -121,7 +121,8 @@ public final class Interpreter {
                 r.run(c);
                 return;
             }
-            if (++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64) {
+            if (++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64
+                    && (c.instructions >= Jit.START || jit.config.threshold() == 0)) {
                 jit.request(b, c);
                 r = noRegion ? null : b.region;
                 if (r != null && !c.interruptShadow && b.linear == c.rip && (!r.usesSse || c.sseUsable())) {
