@@ -17,10 +17,10 @@ public final class Jit {
     /**
      * Guest instructions a vCPU runs before it asks for compilation (unless the threshold is 0):
      * a short run, such as a unikernel's boot, is over before compiled code would repay the JIT's
-     * own start-up (its classes loading, HotSpot compiling the regions). About 10 ms of
+     * own start-up (its classes loading, HotSpot compiling the regions). A few ms of
      * interpretation.
      */
-    static final long START = Long.getLong("ukemu.jit.start", 1_000_000);
+    static final long START = Long.getLong("ukemu.jit.start", 200_000);
     final JitConfig config;
     private final CodeCache code;
     private final LinkedBlockingQueue<Block> queue = new LinkedBlockingQueue<>();
