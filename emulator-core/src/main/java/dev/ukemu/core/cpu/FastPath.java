@@ -21,7 +21,7 @@ final class FastPath {
             31, F_ALU_GE_M32 = 32, F_ALU_GE_M64 = 33, F_CMP_MR8 = 34, F_CMP_MI8 = 35, F_CMP_MR32 = 36,
             F_CMP_MI32 = 37, F_CMP_MR64 = 38, F_CMP_MI64 = 39, F_SHL_RI = 40, F_SHR_RI = 41, F_SAR_RI = 42,
             F_CMOV_RR = 43, F_INC_R = 44, F_DEC_R = 45, F_IMUL_RR = 46, F_IMUL_RRI = 47, F_ALU_MR = 48,
-            F_ALU_MI = 49, F_SSE = 50;
+            F_ALU_MI = 49, F_SSE = 50, F_ROT_RI = 51;
 
     /** Bit fields of {@link Insn#fast} besides the handler id (bits 0-7), for the inline handlers. */
     static final int FD_SHIFT = 8, FS_SHIFT = 12, SZ_SHIFT = 16, MASK_SHIFT = 24;
@@ -142,6 +142,7 @@ final class FastPath {
                         case Shifts.SHL, Shifts.SAL -> F_SHL_RI;
                         case Shifts.SHR -> F_SHR_RI;
                         case Shifts.SAR -> F_SAR_RI;
+                        case Shifts.ROL, Shifts.ROR -> F_ROT_RI;
                         default -> F_NONE;
                     };
                 }
@@ -279,6 +280,54 @@ final class FastPath {
         } else {
             c.setCc(kind << 2 | i.fsz, d, s, res);
         }
+    }
+
+    /**
+     * ROL and ROR of a 32- or 64-bit register by a non-zero immediate, as {@link Shifts#shift}: CF
+     * and OF from the result, the other flags as they were.
+     */
+    static void rotate(Cpu c, Insn i) {
+        long[] r = c.r;
+        int d = i.rm, bits = i.size * 8;
+        long m = i.fm;
+        long v = r[d] & m;
+        int n = ((int) i.imm & (bits - 1)) % bits;
+        int f = c.arithFlags() & ~(LazyFlags.CF | LazyFlags.OF);
+        long res;
+        if (i.sub == Shifts.ROL) {
+            res = n == 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
+            long cf = res & 1;
+            f |= (int) cf;
+            if ((((res >>> (bits - 1)) & 1) ^ cf) != 0) {
+                f |= LazyFlags.OF;
+            }
+        } else {
+            res = n == 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
+            long msb = (res >>> (bits - 1)) & 1;
+            if (msb != 0) {
+                f |= LazyFlags.CF;
+            }
+            if ((msb ^ ((res >>> (bits - 2)) & 1)) != 0) {
+                f |= LazyFlags.OF;
+            }
+        }
+        r[d] = res;
+        c.setFlagsArith(f);
+    }
+
+    /** IMUL r, r/m or r, r/m, imm on registers (32 or 64 bits), flags kept lazily as {@link MulDiv#imul}. */
+    static void imul(Cpu c, Insn i, long a, long b) {
+        long lo;
+        boolean overflow;
+        if (i.size == 8) {
+            lo = a * b;
+            overflow = Math.multiplyHigh(a, b) != (lo >> 63);
+        } else {
+            lo = (long) (int) a * (int) b;
+            overflow = (int) lo != lo;
+        }
+        c.r[i.reg] = lo & i.fm;
+        c.setCc(LazyFlags.MUL << 2 | i.fsz, overflow ? 1 : 0, 0, lo);
     }
 
     /** CMP [mem], src with an 8-, 32- or 64-bit memory operand. */

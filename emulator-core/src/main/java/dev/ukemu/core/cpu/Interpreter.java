@@ -248,8 +248,9 @@ public final class Interpreter {
                 case FastPath.F_CMOV_RR -> FastPath.cmov(c, i);
                 case FastPath.F_INC_R -> FastPath.incDec(c, i, true);
                 case FastPath.F_DEC_R -> FastPath.incDec(c, i, false);
-                case FastPath.F_IMUL_RR -> MulDiv.imul(c, i, r[i.reg] & i.fm, r[i.rm] & i.fm);
-                case FastPath.F_IMUL_RRI -> MulDiv.imul(c, i, r[i.rm] & i.fm, i.imm);
+                case FastPath.F_IMUL_RR -> FastPath.imul(c, i, r[i.reg], r[i.rm]);
+                case FastPath.F_IMUL_RRI -> FastPath.imul(c, i, r[i.rm], i.imm);
+                case FastPath.F_ROT_RI -> FastPath.rotate(c, i);
                 case FastPath.F_SSE -> {
                     c.insnStart = start;
                     Sse.exec(c, i);
