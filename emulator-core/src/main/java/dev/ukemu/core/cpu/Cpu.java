@@ -959,6 +959,21 @@ public final class Cpu {
         }
     }
 
+    /**
+     * Translates {@code la} for execution, filling the instruction TLB as a fetch would, but without
+     * a fault (CR2 is left alone): -1 when it is not executable now.
+     */
+    long probeExec(long la) {
+        long savedCr2 = cr2;
+        try {
+            return translate(la, ACC_EXEC);
+        } catch (CpuException e) {
+            return -1;
+        } finally {
+            cr2 = savedCr2;
+        }
+    }
+
     /** Translates for the debugger and diagnostics, without faults or side effects; -1 if unmapped. */
     public long probe(long la) {
         long savedCr2 = cr2;

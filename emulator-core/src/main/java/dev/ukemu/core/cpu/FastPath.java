@@ -292,27 +292,10 @@ final class FastPath {
         long m = i.fm;
         long v = r[d] & m;
         int n = ((int) i.imm & (bits - 1)) % bits;
-        int f = c.arithFlags() & ~(LazyFlags.CF | LazyFlags.OF);
-        long res;
-        if (i.sub == Shifts.ROL) {
-            res = n == 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
-            long cf = res & 1;
-            f |= (int) cf;
-            if ((((res >>> (bits - 1)) & 1) ^ cf) != 0) {
-                f |= LazyFlags.OF;
-            }
-        } else {
-            res = n == 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
-            long msb = (res >>> (bits - 1)) & 1;
-            if (msb != 0) {
-                f |= LazyFlags.CF;
-            }
-            if ((msb ^ ((res >>> (bits - 2)) & 1)) != 0) {
-                f |= LazyFlags.OF;
-            }
-        }
+        boolean left = i.sub == Shifts.ROL;
+        long res = n == 0 ? v : left ? ((v << n) | (v >>> (bits - n))) & m : ((v >>> n) | (v << (bits - n))) & m;
         r[d] = res;
-        c.setFlagsArith(f);
+        c.setFlagsArith(Shifts.rotateFlags(c.arithFlags(), res, bits, left));
     }
 
     /** IMUL r, r/m or r, r/m, imm on registers (32 or 64 bits), flags kept lazily as {@link MulDiv#imul}. */
@@ -327,7 +310,7 @@ final class FastPath {
             overflow = (int) lo != lo;
         }
         c.r[i.reg] = lo & i.fm;
-        c.setCc(LazyFlags.MUL << 2 | i.fsz, overflow ? 1 : 0, 0, lo);
+        MulDiv.mulFlags(c, i.size, lo, overflow);
     }
 
     /** CMP [mem], src with an 8-, 32- or 64-bit memory operand. */

@@ -377,15 +377,9 @@ public final class Interpreter {
 
     /** The physical page after the one {@code pc} is on, or -1 when it is not executable now. */
     private static long secondPage(Cpu c, long pc) {
-        long cr2 = c.cr2;
-        try {
-            long next = (pc & ~0xFFFL) + 0x1000;
-            return c.translate(c.bits == 64 ? next : next & 0xFFFFFFFFL, Cpu.ACC_EXEC) & ~0xFFFL;
-        } catch (CpuException e) {
-            return -1;
-        } finally {
-            c.cr2 = cr2;
-        }
+        long next = (pc & ~0xFFFL) + 0x1000;
+        long pa = c.probeExec(c.bits == 64 ? next : next & 0xFFFFFFFFL);
+        return pa < 0 ? -1 : pa & ~0xFFFL;
     }
 
     private static Block decodeBlock(Cpu c, long pc, long pa) {

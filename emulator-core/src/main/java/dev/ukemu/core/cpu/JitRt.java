@@ -18,41 +18,14 @@ public final class JitRt {
         return LazyFlags.cf(op, dst, src, res) ? 1 : 0;
     }
 
-    /** The six arithmetic flags of the recorded operation. */
-    public static long flags(int op, long dst, long src, long res) {
-        return LazyFlags.compute(op, dst, src, res);
-    }
-
-    /** Flags after IMUL: SF, ZF, PF of the low result; CF and OF when the product overflowed. */
-    public static long mulFlags(int sz, long low, boolean overflow) {
-        int f = LazyFlags.compute(LazyFlags.LOGIC << 2 | sz, 0, 0, low);
-        return overflow ? f | LazyFlags.CF | LazyFlags.OF : f;
-    }
-
-    /** ROL's flags: CF is the result's low bit, OF is CF xor the result's top bit, the rest as before. */
+    /** ROL's flags (see {@link Shifts#rotateFlags}), from the recorded ones before it. */
     public static long rolFlags(int op, long dst, long src, long res, long result, int bits) {
-        int f = LazyFlags.compute(op, dst, src, res) & ~(LazyFlags.CF | LazyFlags.OF);
-        long cf = result & 1;
-        long msb = (result >>> (bits - 1)) & 1;
-        f |= (int) cf;
-        if ((msb ^ cf) != 0) {
-            f |= LazyFlags.OF;
-        }
-        return f;
+        return Shifts.rotateFlags(LazyFlags.compute(op, dst, src, res), result, bits, true);
     }
 
-    /** ROR's flags: CF is the result's top bit, OF the xor of its two top bits. */
+    /** ROR's flags (see {@link Shifts#rotateFlags}), from the recorded ones before it. */
     public static long rorFlags(int op, long dst, long src, long res, long result, int bits) {
-        int f = LazyFlags.compute(op, dst, src, res) & ~(LazyFlags.CF | LazyFlags.OF);
-        long msb = (result >>> (bits - 1)) & 1;
-        long msb2 = (result >>> (bits - 2)) & 1;
-        if (msb != 0) {
-            f |= LazyFlags.CF;
-        }
-        if ((msb ^ msb2) != 0) {
-            f |= LazyFlags.OF;
-        }
-        return f;
+        return Shifts.rotateFlags(LazyFlags.compute(op, dst, src, res), result, bits, false);
     }
 
     /**
@@ -87,15 +60,8 @@ public final class JitRt {
      */
     public static void unmapped(Region r, Cpu c) {
         c.noRegion = true;
-        long cr2 = c.cr2;
         for (long lp : r.linearPages) {
-            try {
-                c.translate(lp << 12, Cpu.ACC_EXEC);
-            } catch (CpuException e) {
-                // not mapped now: the region stays unused until it is
-            } finally {
-                c.cr2 = cr2;
-            }
+            c.probeExec(lp << 12); // not mapped now: the region stays unused until it is
         }
     }
 

@@ -7,7 +7,7 @@ final class MulDiv {
 
     /** CF and OF set together; SF/ZF/PF from the low result as Intel CPUs leave them, AF clear. */
     /** SF, ZF, PF of the low result, CF and OF when the product overflowed: kept lazily (the MUL kind). */
-    private static void mulFlags(Cpu c, int size, long low, boolean overflow) {
+    static void mulFlags(Cpu c, int size, long low, boolean overflow) {
         c.setCc(LazyFlags.MUL << 2 | LazyFlags.log2(size), overflow ? 1 : 0, 0, low);
     }
 

@@ -7,6 +7,19 @@ final class Shifts {
 
     static final int ROL = 0, ROR = 1, RCL = 2, RCR = 3, SHL = 4, SHR = 5, SAL = 6, SAR = 7;
 
+    /**
+     * The arithmetic flags after ROL ({@code left}) or ROR of {@code bits} bits whose result is
+     * {@code res}, from the flags before: ROL's CF is the result's low bit and OF is CF xor its top
+     * bit; ROR's CF is the top bit and OF the xor of the two top bits; the rest are unchanged.
+     */
+    static int rotateFlags(int before, long res, int bits, boolean left) {
+        int f = before & ~(LazyFlags.CF | LazyFlags.OF);
+        long msb = (res >>> (bits - 1)) & 1;
+        long cf = left ? res & 1 : msb;
+        long of = left ? msb ^ cf : msb ^ ((res >>> (bits - 2)) & 1);
+        return f | (int) cf * LazyFlags.CF | (int) of * LazyFlags.OF;
+    }
+
     static void shift(Cpu c, Insn i, int count) {
         int bitsN = i.size * 8;
         count &= i.size == 8 ? 63 : 31;
@@ -42,23 +55,13 @@ final class Shifts {
                 int n = count % bitsN;
                 res = n == 0 ? v : ((v << n) | (v >>> (bitsN - n))) & m;
                 store(c, i, la, res);
-                int f = c.arithFlags() & ~(LazyFlags.CF | LazyFlags.OF);
-                long cf = res & 1;
-                long msb = (res >>> (bitsN - 1)) & 1;
-                f |= (int) cf;
-                if ((msb ^ cf) != 0) f |= LazyFlags.OF;
-                c.setFlagsArith(f);
+                c.setFlagsArith(rotateFlags(c.arithFlags(), res, bitsN, true));
             }
             case ROR -> {
                 int n = count % bitsN;
                 res = n == 0 ? v : ((v >>> n) | (v << (bitsN - n))) & m;
                 store(c, i, la, res);
-                int f = c.arithFlags() & ~(LazyFlags.CF | LazyFlags.OF);
-                long msb = (res >>> (bitsN - 1)) & 1;
-                long msb2 = (res >>> (bitsN - 2)) & 1;
-                if (msb != 0) f |= LazyFlags.CF;
-                if ((msb ^ msb2) != 0) f |= LazyFlags.OF;
-                c.setFlagsArith(f);
+                c.setFlagsArith(rotateFlags(c.arithFlags(), res, bitsN, false));
             }
             case RCL -> {
                 int n = count % (bitsN + 1);
