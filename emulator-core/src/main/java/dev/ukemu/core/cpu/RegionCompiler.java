@@ -1613,14 +1613,26 @@ final class RegionCompiler {
                     jumpIf(i.sub, taken);
                     jumpTo(next, b);
                     cb.labelBinding(taken);
-                    jumpTo(target, b);
+                    if (Cpu.canonical(target)) {
+                        jumpTo(target, b);
+                    } else {
+                        exitBefore(curK); // the interpreter takes the branch again and faults
+                    }
                     return false;
                 }
                 case Op.JMP -> {
-                    jumpTo(next + i.imm, b);
+                    if (Cpu.canonical(next + i.imm)) {
+                        jumpTo(next + i.imm, b);
+                    } else {
+                        exitBefore(curK);
+                    }
                     return false;
                 }
                 case Op.CALL -> {
+                    if (!Cpu.canonical(next + i.imm)) {
+                        exitBefore(curK); // faults before it pushes: the interpreter raises #GP
+                        return false;
+                    }
                     cb.lload(reg(Cpu.RSP)).loadConstant(8L).lsub().lstore(ADDR);
                     cb.loadConstant(next).lstore(T1);
                     store(8, ADDR, T1);

@@ -103,6 +103,51 @@ class PagingAndFaultTest {
         }
     }
 
+    /**
+     * Maps the last 2 MiB below the canonical hole (PML4[255] -> PDPT[511] -> PD[511]) to
+     * physical 0xA00000, places {@code code} in its last 16 bytes and runs it: its branch goes
+     * past 0x0000_7FFF_FFFF_FFFF, which is not canonical. Returns where the code starts.
+     */
+    private static long runBelowTheCanonicalHole(CpuTestRig rig, byte... code) {
+        long pdpt = 0xB000, pd = 0xC000, phys = 0xA00000;
+        rig.mem.writeLong(CpuTestRig.PML4 + 255 * 8, pdpt | 0x7);
+        rig.mem.writeLong(pdpt + 511 * 8, pd | 0x7);
+        rig.mem.writeLong(pd + 511 * 8, phys | 0x87);
+        long at = 0x7FFF_FFFF_FFF0L;
+        rig.mem.load(phys + (at & 0x1FFFFF), code);
+        rig.cpu.invalidateDecodedCode();
+        rig.cpu.rip = at;
+        rig.run();
+        return at;
+    }
+
+    @Test
+    void branchToNonCanonicalTargetFaultsAtTheBranchAfterItsCompare() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            rig.cpu.r[Cpu.RAX] = 5;
+            long at = runBelowTheCanonicalHole(rig, (byte) 0x48, (byte) 0x39, (byte) 0xC0, (byte) 0x74, (byte) 0x20); // cmp rax,rax; je +0x20
+            assertEquals(List.of(CpuException.GP), rig.vectors);
+            assertEquals(at + 3, savedRip(rig, true), "the fault is the branch's");
+            long savedFlags = rig.mem.readLong(rig.cpu.r[Cpu.RSP] + 24);
+            assertEquals(Cpu.RF_ZF, savedFlags & Cpu.RF_ZF, "the compare ran before the branch faulted");
+        }
+    }
+
+    @Test
+    void jumpAndCallToNonCanonicalTargetFaultAtTheInstruction() {
+        try (CpuTestRig rig = new CpuTestRig()) {
+            long at = runBelowTheCanonicalHole(rig, (byte) 0x90, (byte) 0xEB, (byte) 0x20); // nop; jmp +0x20
+            assertEquals(List.of(CpuException.GP), rig.vectors);
+            assertEquals(at + 1, savedRip(rig, true));
+        }
+        try (CpuTestRig rig = new CpuTestRig()) {
+            long at = runBelowTheCanonicalHole(rig, (byte) 0x90, (byte) 0xE8, (byte) 0x20, (byte) 0, (byte) 0, (byte) 0); // nop; call +0x20
+            assertEquals(List.of(CpuException.GP), rig.vectors);
+            assertEquals(at + 1, savedRip(rig, true));
+            assertEquals(CpuTestRig.STACK - 6 * 8, rig.cpu.r[Cpu.RSP], "the call pushed nothing before it faulted");
+        }
+    }
+
     @Test
     void divideErrorSavesTheDivideInstruction() {
         try (CpuTestRig rig = new CpuTestRig()) {
