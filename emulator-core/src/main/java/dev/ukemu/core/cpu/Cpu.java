@@ -102,6 +102,8 @@ public final class Cpu {
     long insnStart;
     /** Leave the current block after this instruction (code written, mode change, I/O exit). */
     boolean stopBlock;
+    /** Set while {@link Interpreter#run} drives this vCPU without a JIT: blocks chain directly. */
+    boolean chainBlocks;
     /** Set by a compiled region that left before an instruction for the interpreter to run (and fault). */
     boolean noRegion;
 

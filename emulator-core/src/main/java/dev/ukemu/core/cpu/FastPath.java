@@ -21,7 +21,8 @@ final class FastPath {
             31, F_ALU_GE_M32 = 32, F_ALU_GE_M64 = 33, F_CMP_MR8 = 34, F_CMP_MI8 = 35, F_CMP_MR32 = 36,
             F_CMP_MI32 = 37, F_CMP_MR64 = 38, F_CMP_MI64 = 39, F_SHL_RI = 40, F_SHR_RI = 41, F_SAR_RI = 42,
             F_CMOV_RR = 43, F_INC_R = 44, F_DEC_R = 45, F_IMUL_RR = 46, F_IMUL_RRI = 47, F_ALU_MR = 48,
-            F_ALU_MI = 49, F_SSE = 50, F_ROT_RI = 51;
+            F_ALU_MI = 49, F_SSE = 50, F_ROT_RI = 51, F_CMP_RR_JCC = 52, F_CMP_RI_JCC = 53,
+            F_TEST_RR_JCC = 54, F_TEST_RI_JCC = 55;
 
     /** Bit fields of {@link Insn#fast} besides the handler id (bits 0-7), for the inline handlers. */
     static final int FD_SHIFT = 8, FS_SHIFT = 12, SZ_SHIFT = 16, MASK_SHIFT = 24;
@@ -172,6 +173,29 @@ final class FastPath {
                     i.fast = F_SSE; // straight to the SSE unit, past the general switches
                 }
             }
+        }
+    }
+
+    /**
+     * Fuses a register CMP or TEST with the conditional branch that follows it in the block: the
+     * pair then runs as one fast path (the branch's condition taken from the operands), with
+     * the flags recorded as before. {@code first} keeps its other fields, so it runs alone when
+     * executed on its own (the interrupt shadow's single step).
+     */
+    static void fuse(Insn first, Insn next) {
+        int j = next.fast & 0xFF;
+        if (j != F_JCC && j != F_JZ) {
+            return;
+        }
+        int fused = switch (first.fast & 0xFF) {
+            case F_CMP_RR -> F_CMP_RR_JCC;
+            case F_CMP_RI -> F_CMP_RI_JCC;
+            case F_TEST_RR -> F_TEST_RR_JCC;
+            case F_TEST_RI -> F_TEST_RI_JCC;
+            default -> F_NONE;
+        };
+        if (fused != F_NONE) {
+            first.fast = (first.fast & ~0xFF) | fused;
         }
     }
 

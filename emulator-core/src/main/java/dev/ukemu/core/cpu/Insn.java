@@ -45,6 +45,9 @@ public final class Insn {
     // ---- interpreter fast path, filled in by FastPath.classify when the interpreter builds a block ----
     /** Fast-path handler ({@code FastPath.F_*}); 0 takes the general dispatch. */
     int fast;
+    /** The block's next instruction (null at its end) and this one's 1-based position in it. */
+    Insn next;
+    int count;
     /** Destination and source registers of a register-operand fast path. */
     int fd, fs;
     /** Operand-size mask (0xFFFFFFFF or -1) and {@code log2(size)} of a fast path. */

@@ -23,19 +23,26 @@ public final class Interpreter {
      * propagates: triple fault, unimplemented instruction).
      */
     public static void run(Cpu c) {
-        while (true) {
-            if (c.events != 0) {
-                if (!handleEvents(c)) {
-                    return;
+        // Without compiled regions to look for, a block may go straight on to the next one
+        // (execBlock), as long as nothing needs this loop's attention.
+        c.chainBlocks = c.code.jit == null;
+        try {
+            while (true) {
+                if (c.events != 0) {
+                    if (!handleEvents(c)) {
+                        return;
+                    }
                 }
-            }
-            if (c.halted) {
-                if (!actionable(c)) {
-                    c.hooks.idle(c);
+                if (c.halted) {
+                    if (!actionable(c)) {
+                        c.hooks.idle(c);
+                    }
+                    continue;
                 }
-                continue;
+                step(c);
             }
-            step(c);
+        } finally {
+            c.chainBlocks = false;
         }
     }
 
@@ -106,7 +113,12 @@ public final class Interpreter {
             b = block(c);
             Jit jit = c.code.jit;
             if (jit == null) {
-                execBlock(c, b); // the interpreter alone: no compiled regions to look for
+                // The interpreter alone: no compiled regions to look for.
+                Block next = execBlock(c, b);
+                while (next != null) {
+                    b = next;
+                    next = execBlock(c, b);
+                }
                 return;
             }
             Region r = b.region;
@@ -156,27 +168,29 @@ public final class Interpreter {
         return false;
     }
 
-    static void execBlock(Cpu c, Block b) {
-        Insn[] insns = b.insns;
-        int limit = insns.length;
+    /**
+     * Runs block {@code b}; returns the block to run next straight away when {@link Cpu#chainBlocks}
+     * allows it and nothing needs the dispatch loop's attention, else null.
+     */
+    static Block execBlock(Cpu c, Block b) {
         if (c.interruptShadow) {
             // STI / MOV SS shadow: one instruction runs before interrupts are looked at again.
             c.interruptShadow = false;
-            limit = 1;
+            execOne(c, b.insns[0]);
+            return null;
         }
         c.stopBlock = false;
-        long[] r = c.r;
-        int n = 0;
-        // The instruction's address goes to insnStart only for the general path (whose handlers
-        // may read it) and when something faults: the fast paths do not need it.
-        long start = c.rip;
+        // The loop keeps only the vCPU and the instruction live from one instruction to the
+        // next (HotSpot's compiled code saves every live value around each call a handler
+        // makes). The instruction's address goes to insnStart only for the general path (whose
+        // handlers may read it); when a fast path faults, the handler below recovers it.
+        Insn i = b.insns[0];
         try {
         loop:
-        while (n < limit) {
-            Insn i = insns[n];
-            start = c.rip;
+        while (true) {
+            long start = c.rip;
             c.rip = (start + i.len) & c.ipMask;
-            n++;
+            long[] r = c.r;
             // Register-only fast paths run inline, taking their operands from the packed
             // FastPath word; memory ones call small FastPath handlers; the rest go through exec.
             int f = i.fast;
@@ -216,6 +230,10 @@ public final class Interpreter {
                 case FastPath.F_XOR_RI -> r[d] = logic(c, (r[d] ^ i.imm) & m, kind);
                 case FastPath.F_TEST_RR -> logic(c, r[d] & r[s] & m, kind);
                 case FastPath.F_TEST_RI -> logic(c, r[d] & i.imm & m, kind);
+                case FastPath.F_CMP_RR_JCC -> i = subJcc(c, i, r[d] & m, r[s] & m, kind);
+                case FastPath.F_CMP_RI_JCC -> i = subJcc(c, i, r[d] & m, i.imm & m, kind);
+                case FastPath.F_TEST_RR_JCC -> i = logicJcc(c, i, r[d] & r[s] & m, kind);
+                case FastPath.F_TEST_RI_JCC -> i = logicJcc(c, i, r[d] & i.imm & m, kind);
                 case FastPath.F_SHL_RI -> {
                     long v = r[d] & m;
                     int count = (int) i.imm & (kind == 3 ? 63 : 31);
@@ -314,12 +332,53 @@ public final class Interpreter {
                     }
                 }
             }
+            Insn next = i.next;
+            if (next == null) {
+                break;
+            }
+            i = next;
         }
         } catch (CpuException e) {
-            c.insnStart = start;
+            int f = i.fast & 0xFF;
+            if (f >= FastPath.F_CMP_RR_JCC && f <= FastPath.F_TEST_RI_JCC) {
+                // Of a fused pair only the branch faults, with RIP past it.
+                c.insnStart = (c.rip - i.next.len) & c.ipMask;
+            } else if (f != FastPath.F_NONE && f != FastPath.F_SSE) {
+                // A fast path faults before it changes RIP, which is past the instruction.
+                c.insnStart = (c.rip - i.len) & c.ipMask;
+            }
+            if (e.nonCanonical && i.stackRef) {
+                throw CpuException.fault(CpuException.SS, 0); // a non-canonical stack access: #SS
+            }
             throw e;
         }
-        c.instructions += n;
+        c.instructions += i.count;
+        return c.chainBlocks && !c.stopBlock ? chained(c) : null;
+    }
+
+    /**
+     * The block to go straight on to at the end of a block, or null when the dispatch loop must
+     * look first: an event it would act on is pending (an interrupt while IF is clear is not one),
+     * or the next block is not in the vCPU's block table.
+     */
+    private static Block chained(Cpu c) {
+        int ev = c.events;
+        if (ev != 0 && (ev != EV_INTERRUPT || (c.flagsRest & Cpu.RF_IF) != 0)) {
+            return null;
+        }
+        long pc = linearPc(c);
+        Block b = c.fastBlocks[(int) (pc ^ (pc >>> 12)) & (Cpu.FAST_BLOCKS - 1)];
+        return b != null && b.linear == pc && b.valid && b.bits == c.bits ? b : null;
+    }
+
+    /** Runs one instruction of a block through the general path. */
+    private static void execOne(Cpu c, Insn i) {
+        c.stopBlock = false;
+        long start = c.rip;
+        c.insnStart = start;
+        c.rip = (start + i.len) & c.ipMask;
+        exec(c, i);
+        c.instructions++;
     }
 
     private static void jump(Cpu c, Insn i) {
@@ -328,6 +387,34 @@ public final class Interpreter {
             throw CpuException.gp(0);
         }
         c.rip = target;
+    }
+
+    /**
+     * A CMP fused with the conditional branch after it: records the flags, steps over the branch
+     * and takes it if its condition holds. Returns the branch, now the current instruction.
+     */
+    private static Insn subJcc(Cpu c, Insn i, long a, long b, int kind) {
+        long res = a - b;
+        int op = LazyFlags.SUB << 2 | kind;
+        c.setCc(op, a, b, res);
+        Insn j = i.next;
+        c.rip = (c.rip + j.len) & c.ipMask;
+        if (LazyFlags.cond(op, a, b, res, j.sub)) {
+            jump(c, j);
+        }
+        return j;
+    }
+
+    /** A TEST fused with the conditional branch after it, as {@link #subJcc}. */
+    private static Insn logicJcc(Cpu c, Insn i, long res, int kind) {
+        int op = LazyFlags.LOGIC << 2 | kind;
+        c.setCc(op, 0, 0, res);
+        Insn j = i.next;
+        c.rip = (c.rip + j.len) & c.ipMask;
+        if (LazyFlags.cond(op, 0, 0, res, j.sub)) {
+            jump(c, j);
+        }
+        return j;
     }
 
     /** ADD of masked operands: records the flags, returns the unmasked result. */
@@ -416,8 +503,14 @@ public final class Interpreter {
             }
         }
         b.insns = list.toArray(new Insn[0]);
-        for (Insn i : b.insns) {
+        for (int k = 0; k < b.insns.length; k++) {
+            Insn i = b.insns[k];
             FastPath.classify(i, b.bits);
+            i.count = k + 1;
+            i.next = k + 1 < b.insns.length ? b.insns[k + 1] : null;
+        }
+        for (int k = 0; k + 1 < b.insns.length; k++) {
+            FastPath.fuse(b.insns[k], b.insns[k + 1]);
         }
         c.code.add(b, c);
         return b;
