@@ -22,7 +22,7 @@ final class FastPath {
             F_CMP_MI32 = 37, F_CMP_MR64 = 38, F_CMP_MI64 = 39, F_SHL_RI = 40, F_SHR_RI = 41, F_SAR_RI = 42,
             F_CMOV_RR = 43, F_INC_R = 44, F_DEC_R = 45, F_IMUL_RR = 46, F_IMUL_RRI = 47, F_ALU_MR = 48,
             F_ALU_MI = 49, F_SSE = 50, F_ROT_RI = 51, F_CMP_RR_JCC = 52, F_CMP_RI_JCC = 53,
-            F_TEST_RR_JCC = 54, F_TEST_RI_JCC = 55;
+            F_TEST_RR_JCC = 54, F_TEST_RI_JCC = 55, F_ROT_RI_NF = 56;
 
     /** Bit fields of {@link Insn#fast} besides the handler id (bits 0-7), for the inline handlers. */
     static final int FD_SHIFT = 8, FS_SHIFT = 12, SZ_SHIFT = 16, MASK_SHIFT = 24;
@@ -197,6 +197,58 @@ final class FastPath {
         if (fused != F_NONE) {
             first.fast = (first.fast & ~0xFF) | fused;
         }
+    }
+
+    /**
+     * Marks the register rotates of a block whose flags nothing can see: a later instruction of
+     * the block writes all the arithmetic flags before any instruction reads one, and nothing
+     * in between can fault (a fault shows the flags to the handler). Those rotates then skip
+     * the flags, which otherwise have to be computed in full (ROL and ROR keep all but CF
+     * and OF). Runs after {@link #fuse}.
+     */
+    static void deadFlags(Insn[] insns) {
+        for (int k = 0; k < insns.length; k++) {
+            if ((insns[k].fast & 0xFF) != F_ROT_RI) {
+                continue;
+            }
+            for (int j = k + 1; j < insns.length; j++) {
+                int use = flagUse(insns[j].fast & 0xFF);
+                if (use == WRITES_ALL) {
+                    insns[k].fast = (insns[k].fast & ~0xFF) | F_ROT_RI_NF;
+                }
+                if (use != NEUTRAL) {
+                    break;
+                }
+            }
+        }
+    }
+
+    private static final int NEUTRAL = 0, WRITES_ALL = 1, OTHER = 2;
+
+    /**
+     * How a fast path treats the flags: NEUTRAL (neither reads nor writes them, cannot fault;
+     * a rotate counts, as it only passes the others on and overwrites CF and OF), WRITES_ALL
+     * (overwrites every arithmetic flag without reading any, cannot fault) or OTHER.
+     */
+    private static int flagUse(int f) {
+        return switch (f) {
+            case F_MOV_RR, F_MOV_RI, F_MOVZX8_R, F_LEA, F_ROT_RI, F_ROT_RI_NF -> NEUTRAL;
+            case F_ADD_RR, F_ADD_RI, F_SUB_RR, F_SUB_RI, F_CMP_RR, F_CMP_RI, F_AND_RR, F_AND_RI, F_OR_RR,
+                 F_OR_RI, F_XOR_RR, F_XOR_RI, F_TEST_RR, F_TEST_RI, F_SHL_RI, F_SHR_RI, F_SAR_RI, F_IMUL_RR,
+                 F_IMUL_RRI, F_CMP_RR_JCC, F_CMP_RI_JCC, F_TEST_RR_JCC, F_TEST_RI_JCC -> WRITES_ALL;
+            default -> OTHER;
+        };
+    }
+
+    /** ROL or ROR of a 32- or 64-bit register value, without the flags. */
+    static long rotateValue(long v, Insn i, int kind) {
+        int n = (int) i.imm;
+        boolean left = i.sub == Shifts.ROL;
+        if (kind == 3) {
+            return left ? Long.rotateLeft(v, n) : Long.rotateRight(v, n);
+        }
+        int x = (int) v;
+        return (left ? Integer.rotateLeft(x, n) : Integer.rotateRight(x, n)) & 0xFFFFFFFFL;
     }
 
     /** Register operands of a ModRM form: E (rm) is the destination when {@code eg}. */

@@ -269,6 +269,7 @@ public final class Interpreter {
                 case FastPath.F_IMUL_RR -> FastPath.imul(c, i, r[i.reg], r[i.rm]);
                 case FastPath.F_IMUL_RRI -> FastPath.imul(c, i, r[i.rm], i.imm);
                 case FastPath.F_ROT_RI -> FastPath.rotate(c, i);
+                case FastPath.F_ROT_RI_NF -> r[d] = FastPath.rotateValue(r[d], i, kind);
                 case FastPath.F_SSE -> {
                     c.insnStart = start;
                     Sse.exec(c, i);
@@ -512,6 +513,7 @@ public final class Interpreter {
         for (int k = 0; k + 1 < b.insns.length; k++) {
             FastPath.fuse(b.insns[k], b.insns[k + 1]);
         }
+        FastPath.deadFlags(b.insns);
         c.code.add(b, c);
         return b;
     }
