@@ -104,10 +104,6 @@ public final class Cpu {
     boolean stopBlock;
     /** Set while {@link Interpreter#run} drives this vCPU without a JIT: blocks chain directly. */
     boolean chainBlocks;
-    /** Set while {@link Interpreter#run} drives this vCPU with a JIT: regions chain directly. */
-    boolean chainRegions;
-    /** Why the last compiled-region run ended (an {@code EXIT_} constant). */
-    int lastExit;
     /** Set by a compiled region that left before an instruction for the interpreter to run (and fault). */
     boolean noRegion;
 
@@ -126,8 +122,6 @@ public final class Cpu {
     public int regionLoopLimit = 4096;
     /** Compiled-region runs, and why each run ended: indexed by the {@code EXIT_} constants. */
     public long regionRuns;
-    /** Region runs entered straight from the region before, without the dispatch loop. */
-    public long regionLinks;
     public final long[] regionExits = new long[EXIT_NAMES.length];
     public static final int EXIT_BRANCH = 0, EXIT_INDIRECT = 1, EXIT_EVENT = 2, EXIT_HELPER = 3, EXIT_FAULT = 4,
             EXIT_CODE_WRITE = 5;

@@ -26,7 +26,6 @@ public final class Interpreter {
         // Without compiled regions to look for, a block may go straight on to the next one
         // (execBlock), as long as nothing needs this loop's attention.
         c.chainBlocks = c.code.jit == null;
-        c.chainRegions = c.code.jit != null;
         try {
             while (true) {
                 if (c.events != 0) {
@@ -44,7 +43,6 @@ public final class Interpreter {
             }
         } finally {
             c.chainBlocks = false;
-            c.chainRegions = false;
         }
     }
 
@@ -133,9 +131,6 @@ public final class Interpreter {
             if (r != null && !c.interruptShadow && b.linear == c.rip && (!r.usesSse || c.sseUsable())) {
                 r.uses++;
                 r.run(c);
-                if (c.chainRegions) {
-                    follow(c, r);
-                }
                 return;
             }
             if (++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64
@@ -158,57 +153,6 @@ public final class Interpreter {
             }
             Exceptions.raise(c, e);
         }
-    }
-
-    /**
-     * Direct transitions between regions: while region {@code r} left by a branch (direct or
-     * indirect) to the entry of another region and nothing needs the dispatch loop, runs that
-     * region straight away. Each region remembers the last two it went on to; otherwise the
-     * vCPU's block table names the target. A region whose pages have moved leaves at once, as
-     * when the dispatch loop enters it.
-     */
-    private static void follow(Cpu c, Region r) {
-        while ((c.lastExit == Cpu.EXIT_BRANCH || c.lastExit == Cpu.EXIT_INDIRECT) && !c.noRegion
-                && !c.interruptShadow && quiet(c)) {
-            long rip = c.rip;
-            Region n = r.link0;
-            if (n == null || n.entry.linear != rip) {
-                n = r.link1;
-                if (n == null || n.entry.linear != rip) {
-                    Block b = cached(c);
-                    n = b == null ? null : b.region;
-                    if (n == null || n.entry != b) {
-                        return;
-                    }
-                    if (r.link0 == null) {
-                        r.link0 = n;
-                    } else {
-                        r.link1 = n;
-                    }
-                }
-            }
-            Block e = n.entry;
-            if (!e.valid || e.region != n || e.bits != c.bits || (n.usesSse && !c.sseUsable())) {
-                return;
-            }
-            n.uses++;
-            c.regionLinks++;
-            n.run(c);
-            r = n;
-        }
-    }
-
-    /** True if no event needs the dispatch loop: an interrupt pending while IF is clear does not. */
-    private static boolean quiet(Cpu c) {
-        int ev = c.events;
-        return ev == 0 || (ev == EV_INTERRUPT && (c.flagsRest & Cpu.RF_IF) == 0);
-    }
-
-    /** The block at CS:RIP if the vCPU's block table holds it, else null. */
-    private static Block cached(Cpu c) {
-        long pc = linearPc(c);
-        Block b = c.fastBlocks[(int) (pc ^ (pc >>> 12)) & (Cpu.FAST_BLOCKS - 1)];
-        return b != null && b.linear == pc && b.valid && b.bits == c.bits ? b : null;
     }
 
     /** True if the instruction at {@link Cpu#insnStart} in {@code b} has an SS-based memory operand. */
@@ -419,7 +363,13 @@ public final class Interpreter {
      * or the next block is not in the vCPU's block table.
      */
     private static Block chained(Cpu c) {
-        return quiet(c) ? cached(c) : null;
+        int ev = c.events;
+        if (ev != 0 && (ev != EV_INTERRUPT || (c.flagsRest & Cpu.RF_IF) != 0)) {
+            return null;
+        }
+        long pc = linearPc(c);
+        Block b = c.fastBlocks[(int) (pc ^ (pc >>> 12)) & (Cpu.FAST_BLOCKS - 1)];
+        return b != null && b.linear == pc && b.valid && b.bits == c.bits ? b : null;
     }
 
     /** Runs one instruction of a block through the general path. */

@@ -142,9 +142,6 @@ public final class Jit {
         live.clear();
         for (Region r : sorted.subList(drop, sorted.size())) {
             r.uses = 0;
-            // Links are learnt again; none may keep a dropped region's class alive.
-            r.link0 = null;
-            r.link1 = null;
             live.add(r);
         }
         regionsEvicted.addAndGet(drop);

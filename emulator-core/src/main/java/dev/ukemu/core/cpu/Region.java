@@ -28,11 +28,6 @@ public abstract class Region {
     int bytecodeBytes;
     /** Runs since compilation (or the last eviction round); read by the eviction policy. */
     int uses;
-    /**
-     * Direct transitions: regions this one's branches have gone on to. Written without
-     * synchronisation by any vCPU; a reader checks that the entry address is the one it wants.
-     */
-    Region link0, link1;
 
     protected Region(Object plan) {
         RegionCompiler.Plan p = (RegionCompiler.Plan) plan;

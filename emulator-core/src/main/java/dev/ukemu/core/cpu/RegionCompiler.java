@@ -582,7 +582,6 @@ final class RegionCompiler {
                     .putfield(CD_CPU, "instructions", ConstantDescs.CD_long);
             cb.aload(C).getfield(CD_CPU, "regionExits", CD_LARR).iload(EXITCAUSE).dup2().laload().lconst_1().ladd()
                     .lastore();
-            cb.aload(C).iload(EXITCAUSE).putfield(CD_CPU, "lastExit", ConstantDescs.CD_int);
             cb.return_();
             // Guest exceptions: the state as of the faulting instruction.
             cb.labelBinding(handler);

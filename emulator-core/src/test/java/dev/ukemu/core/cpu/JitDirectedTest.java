@@ -72,50 +72,6 @@ class JitDirectedTest {
 
     // ------------------------------------------------------------------ tests
 
-    /**
-     * A loop that calls a function on another page, 2000 times, then rewrites the function's
-     * immediate and runs the same loop again, all by the vCPU's own dispatch loop
-     * ({@link Interpreter#run}), where regions go straight on to the next. The loop's region
-     * must not go on to the function's old region the second time.
-     */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("engines")
-    void regionsGoingStraightOnSeeRewrittenCode(String engine, JitConfig jit) {
-        int n = 2000;
-        try (CpuTestRig rig = new CpuTestRig(jit)) {
-            long f = CODE + 0x10000;
-            Seq s = seq();
-            Label pass = new Label("pass"), loop = new Label("loop");
-            s.add(b(Encoder.op(0xBE).imm(2, 4)), "mov esi, 2");
-            s.bind(pass);
-            s.add(b(Encoder.op(0xB9).imm(n, 4)), "mov ecx, n");
-            s.bind(loop);
-            s.ripTo(new byte[] {(byte) 0xE8, 0, 0, 0, 0}, 1, f, "call f");
-            s.add(b(Encoder.op(0x01).osize(8).reg(RAX, false).rm(RBX, false)), "add rbx, rax");
-            s.add(b(Encoder.op(0xFF).ext(1).rm(RCX, false)), "dec ecx");
-            jcc(s, JNE, loop);
-            s.add(b(Encoder.op(0xC7).ext(0).mem(new Mem(-1, -1, 0, f + 1, 4)).imm(7, 4)), "mov dword [f+1], 7");
-            s.add(b(Encoder.op(0xFF).ext(1).rm(RSI, false)), "dec esi");
-            jcc(s, JNE, pass);
-            hlt(s);
-            load(rig, s);
-            rig.mem.load(f, new byte[] {(byte) 0xB8, 1, 0, 0, 0, (byte) 0xC3}); // f: mov eax, 1; ret
-            rig.cpu.invalidateDecodedCode();
-            rig.cpu.hooks = new CpuHooks() {
-                @Override
-                public void idle(Cpu c) {
-                    c.raiseEvent(Interpreter.EV_STOP); // the HLT at the end
-                }
-            };
-            Interpreter.run(rig.cpu);
-            assertEquals(n * 1L + n * 7L, rig.cpu.r[RBX], engine + ": the second loop calls the rewritten function");
-            if (jit.enabled() && jit.threshold() == 0) {
-                assertTrue(rig.cpu.regionLinks > n, engine + ": regions went straight on to the next ("
-                        + rig.cpu.regionLinks + " times)");
-            }
-        }
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("engines")
     void loopSummingAnArray(String engine, JitConfig jit) {
