@@ -348,9 +348,6 @@ public final class Interpreter {
                 // A fast path faults before it changes RIP, which is past the instruction.
                 c.insnStart = (c.rip - i.len) & c.ipMask;
             }
-            if (e.nonCanonical && i.stackRef) {
-                throw CpuException.fault(CpuException.SS, 0); // a non-canonical stack access: #SS
-            }
             throw e;
         }
         c.instructions += i.count;
@@ -367,9 +364,17 @@ public final class Interpreter {
         if (ev != 0 && (ev != EV_INTERRUPT || (c.flagsRest & Cpu.RF_IF) != 0)) {
             return null;
         }
-        long pc = linearPc(c);
-        Block b = c.fastBlocks[(int) (pc ^ (pc >>> 12)) & (Cpu.FAST_BLOCKS - 1)];
+        return cached(c, linearPc(c));
+    }
+
+    /** The block at linear address {@code pc} if the vCPU's block table holds it, else null. */
+    private static Block cached(Cpu c, long pc) {
+        Block b = c.fastBlocks[fastSlot(pc)];
         return b != null && b.linear == pc && b.valid && b.bits == c.bits ? b : null;
+    }
+
+    private static int fastSlot(long pc) {
+        return (int) (pc ^ (pc >>> 12)) & (Cpu.FAST_BLOCKS - 1);
     }
 
     /** Runs one instruction of a block through the general path. */
@@ -390,29 +395,26 @@ public final class Interpreter {
         c.rip = target;
     }
 
-    /**
-     * A CMP fused with the conditional branch after it: records the flags, steps over the branch
-     * and takes it if its condition holds. Returns the branch, now the current instruction.
-     */
+    /** A CMP fused with the conditional branch after it: see {@link #fusedJcc}. */
     private static Insn subJcc(Cpu c, Insn i, long a, long b, int kind) {
-        long res = a - b;
-        int op = LazyFlags.SUB << 2 | kind;
-        c.setCc(op, a, b, res);
-        Insn j = i.next;
-        c.rip = (c.rip + j.len) & c.ipMask;
-        if (LazyFlags.cond(op, a, b, res, j.sub)) {
-            jump(c, j);
-        }
-        return j;
+        return fusedJcc(c, i, LazyFlags.SUB << 2 | kind, a, b, a - b);
     }
 
-    /** A TEST fused with the conditional branch after it, as {@link #subJcc}. */
+    /** A TEST fused with the conditional branch after it: see {@link #fusedJcc}. */
     private static Insn logicJcc(Cpu c, Insn i, long res, int kind) {
-        int op = LazyFlags.LOGIC << 2 | kind;
-        c.setCc(op, 0, 0, res);
+        return fusedJcc(c, i, LazyFlags.LOGIC << 2 | kind, 0, 0, res);
+    }
+
+    /**
+     * The second half of a fused compare and branch: records the compare's flags, steps over
+     * the branch and takes it if its condition holds. Returns the branch, now the current
+     * instruction.
+     */
+    private static Insn fusedJcc(Cpu c, Insn i, int op, long dst, long src, long res) {
+        c.setCc(op, dst, src, res);
         Insn j = i.next;
         c.rip = (c.rip + j.len) & c.ipMask;
-        if (LazyFlags.cond(op, 0, 0, res, j.sub)) {
+        if (LazyFlags.cond(op, dst, src, res, j.sub)) {
             jump(c, j);
         }
         return j;
@@ -445,9 +447,8 @@ public final class Interpreter {
 
     static Block block(Cpu c) {
         long pc = linearPc(c);
-        int slot = (int) (pc ^ (pc >>> 12)) & (Cpu.FAST_BLOCKS - 1);
-        Block b = c.fastBlocks[slot];
-        if (b != null && b.linear == pc && b.valid && b.bits == c.bits) {
+        Block b = cached(c, pc);
+        if (b != null) {
             return b;
         }
         c.insnStart = c.rip;
@@ -459,7 +460,7 @@ public final class Interpreter {
         if (b == null || !b.valid) {
             b = decodeBlock(c, pc, pa);
         }
-        c.fastBlocks[slot] = b;
+        c.fastBlocks[fastSlot(pc)] = b;
         return b;
     }
 
