@@ -27,6 +27,17 @@ final class Flow {
         c.rip = target(c, i, t);
     }
 
+    /**
+     * JMP r/m. With a JIT, the targets are noted on the instruction: a region that holds the
+     * jump takes the blocks it went to (a jump table's cases) along.
+     */
+    static void jumpIndirect(Cpu c, Insn i) {
+        c.rip = target(c, i, c.readRm(i));
+        if (c.code.jit != null) {
+            i.noteTarget(c.rip);
+        }
+    }
+
     static void call(Cpu c, Insn i) {
         long t = target(c, i, c.rip + i.imm);
         c.push(c.rip, i.size);

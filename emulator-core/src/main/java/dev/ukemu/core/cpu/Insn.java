@@ -42,6 +42,42 @@ public final class Insn {
 
     public static final int REP = 1, REPNE = 2;
 
+    /**
+     * An indirect jump's targets as the interpreter saw them (at most {@link #MAX_TARGETS}
+     * distinct ones from the first {@link #TARGET_NOTES} jumps); null until one is noted. Written
+     * without synchronisation by any vCPU: a reader only takes them as hints.
+     */
+    long[] targets;
+    int targetCount, targetNotes;
+    static final int MAX_TARGETS = 64, TARGET_NOTES = 4096;
+
+    void noteTarget(long t) {
+        if (targetNotes >= TARGET_NOTES) {
+            return;
+        }
+        targetNotes++;
+        long[] ts = targets;
+        if (ts == null) {
+            targets = ts = new long[MAX_TARGETS];
+        }
+        int n = Math.min(targetCount, ts.length);
+        for (int k = 0; k < n; k++) {
+            if (ts[k] == t) {
+                return;
+            }
+        }
+        if (n < ts.length) {
+            ts[n] = t;
+            targetCount = n + 1;
+        }
+    }
+
+    /** The targets noted so far (a copy). */
+    long[] targets() {
+        long[] ts = targets;
+        return ts == null ? new long[0] : java.util.Arrays.copyOf(ts, Math.min(targetCount, ts.length));
+    }
+
     // ---- interpreter fast path, filled in by FastPath.classify when the interpreter builds a block ----
     /** Fast-path handler ({@code FastPath.F_*}); 0 takes the general dispatch. */
     int fast;

@@ -134,7 +134,7 @@ public final class Interpreter {
                 return;
             }
             if (++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64
-                    && (c.instructions >= Jit.START || jit.config.threshold() == 0)) {
+                    && c.instructions >= jit.start) {
                 jit.request(b, c);
                 r = noRegion ? null : b.region;
                 if (r != null && !c.interruptShadow && b.linear == c.rip && (!r.usesSse || c.sseUsable())) {
@@ -591,7 +591,7 @@ public final class Interpreter {
             }
             case Op.JMP -> Flow.jumpRel(c, i);
             case Op.CALL -> Flow.call(c, i);
-            case Op.JMP_E -> Flow.jumpTo(c, i, c.readRm(i));
+            case Op.JMP_E -> Flow.jumpIndirect(c, i);
             case Op.CALL_E -> Flow.callE(c, i);
             case Op.RET -> Flow.ret(c, i);
             case Op.LOOP -> Flow.loop(c, i);

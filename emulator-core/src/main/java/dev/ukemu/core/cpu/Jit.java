@@ -22,6 +22,11 @@ public final class Jit {
      */
     static final long START = Long.getLong("ukemu.jit.start", 200_000);
     final JitConfig config;
+    /**
+     * {@link #START} for a machine; 0 when compiling synchronously (tests, which want the
+     * threshold alone to decide) or at threshold 0.
+     */
+    final long start;
     private final CodeCache code;
     private final LinkedBlockingQueue<Block> queue = new LinkedBlockingQueue<>();
     private final List<Region> live = new ArrayList<>();
@@ -32,6 +37,7 @@ public final class Jit {
     Jit(JitConfig config, CodeCache code) {
         this.config = config;
         this.code = code;
+        this.start = config.synchronous() || config.threshold() == 0 ? 0 : START;
     }
 
     /** Called by the interpreter when {@code b} has reached the hotness threshold. */

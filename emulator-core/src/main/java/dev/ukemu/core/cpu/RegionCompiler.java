@@ -206,12 +206,16 @@ final class RegionCompiler {
                 // Then, when the region has an indirect jump (a jump table), the rest of the page's
                 // executed code, where its targets are. Otherwise the region stays small, and
                 // HotSpot compiles it sooner.
-                if (!WHOLE_PAGE || !indirectJump(out)) {
+                if (!WHOLE_PAGE || !unknownIndirectJump(out)) {
                     break;
                 }
                 if (others == null) {
+                    // Nearest to an indirect jump first: a jump table's targets are the code of
+                    // its own function, and the page may hold other hot functions too.
                     others = code.blocksOnPage(entry.page0);
-                    others.sort((x, y) -> Long.compare(x.linear, y.linear));
+                    long[] jumps = indirectJumps(out);
+                    others.sort(java.util.Comparator.comparingLong((Block x) -> distance(x.linear, jumps))
+                            .thenComparingLong(x -> x.linear));
                 }
                 while (!others.isEmpty() && work.isEmpty()) {
                     Block s = others.removeFirst();
@@ -249,16 +253,35 @@ final class RegionCompiler {
         return out;
     }
 
-    private static boolean indirectJump(List<Block> blocks) {
+    /** The addresses of the blocks in {@code blocks} that end in an indirect jump. */
+    private static long[] indirectJumps(List<Block> blocks) {
+        return blocks.stream().filter(b -> b.insns[b.insns.length - 1].op == Op.JMP_E).mapToLong(b -> b.linear)
+                .toArray();
+    }
+
+    private static long distance(long a, long[] to) {
+        long d = Long.MAX_VALUE;
+        for (long t : to) {
+            d = Math.min(d, Math.abs(a - t));
+        }
+        return d;
+    }
+
+    /** True if a block of {@code blocks} ends in an indirect jump whose targets are not known. */
+    private static boolean unknownIndirectJump(List<Block> blocks) {
         for (Block b : blocks) {
-            if (b.insns[b.insns.length - 1].op == Op.JMP_E) {
+            Insn last = b.insns[b.insns.length - 1];
+            if (last.op == Op.JMP_E && last.targetCount == 0) {
                 return true;
             }
         }
         return false;
     }
 
-    /** Static successors of a block: direct branch targets and the fall-through. */
+    /**
+     * Successors of a block: direct branch targets and the fall-through, and the targets an
+     * indirect jump was seen to take.
+     */
     private static long[] successors(Block b) {
         Insn last = b.insns[b.insns.length - 1];
         long end = b.linear;
@@ -270,6 +293,7 @@ final class RegionCompiler {
             case Op.JMP -> new long[] {end + last.imm};
             case Op.CALL -> new long[] {end + last.imm, end};
             case Op.CALL_E -> new long[] {end};
+            case Op.JMP_E -> last.targets();
             default -> Decoder.endsBlock(last.op) ? new long[0] : new long[] {end};
         };
     }

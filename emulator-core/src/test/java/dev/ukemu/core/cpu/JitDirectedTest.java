@@ -72,6 +72,67 @@ class JitDirectedTest {
 
     // ------------------------------------------------------------------ tests
 
+    /**
+     * A loop dispatching through a jump table to eight cases, after a long function earlier on
+     * the same page has run once. The region that holds the indirect jump must hold the cases the
+     * jump went to, rather than whatever else ran on the page, so that the loop stays inside it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void jumpTableCasesJoinTheJumpsRegion(String engine, JitConfig jit) {
+        int n = 4000, fillers = 60;
+        long table = DATA + 0x800;
+        try (CpuTestRig rig = new CpuTestRig(jit)) {
+            Seq s = seq();
+            Label start = new Label("start"), f = new Label("f"), loop = new Label("loop"), back = new Label("back");
+            s.rel(new byte[] {(byte) 0xE9, 0, 0, 0, 0}, 1, start, "jmp start");
+            // f: a chain of small blocks, each ending in a jump to the next; adds 1 to EAX per block.
+            s.bind(f);
+            for (int k = 0; k < fillers; k++) {
+                Label next = new Label("f" + k);
+                s.add(b(Encoder.op(0xFF).ext(0).rm(RAX, false)), "inc eax");
+                s.rel(new byte[] {(byte) 0xE9, 0, 0, 0, 0}, 1, next, "jmp next");
+                s.bind(next);
+            }
+            s.add(new byte[] {(byte) 0xC3}, "ret");
+            s.bind(start);
+            call(s, f);
+            s.add(b(Encoder.op(0x31).reg(RBX, false).rm(RBX, false)), "xor ebx, ebx");
+            s.add(b(Encoder.op(0xB9).imm(n, 4)), "mov ecx, n");
+            s.bind(loop);
+            s.add(b(Encoder.op(0x89).reg(RCX, false).rm(RDX, false)), "mov edx, ecx");
+            s.add(b(Encoder.op(0x83).ext(4).rm(RDX, false).imm(7, 1)), "and edx, 7");
+            s.add(b(Encoder.op(0xFF).ext(4).mem(new Mem(-1, RDX, 3, table, 4))), "jmp [table + rdx*8]");
+            Label[] cases = new Label[8];
+            for (int k = 0; k < 8; k++) {
+                cases[k] = new Label("case" + k);
+                s.bind(cases[k]);
+                s.add(b(Encoder.op(0x81).ext(0).osize(8).rm(RBX, false).imm(k * k + 1, 4)), "add rbx, k*k+1");
+                s.rel(new byte[] {(byte) 0xE9, 0, 0, 0, 0}, 1, back, "jmp back");
+            }
+            s.bind(back);
+            s.add(b(Encoder.op(0xFF).ext(1).rm(RCX, false)), "dec ecx");
+            jcc(s, JNE, loop);
+            hlt(s);
+            byte[] code = load(rig, s);
+            assertTrue(code.length < 0x1000 - (CODE & 0xFFF), "one page");
+            for (int k = 0; k < 8; k++) {
+                rig.mem.writeLong(table + 8L * k, CODE + cases[k].offset);
+            }
+            rig.run();
+            long sum = 0;
+            for (int v = n; v > 0; v--) {
+                sum += (v & 7) * (v & 7) + 1;
+            }
+            assertEquals(sum, rig.cpu.r[RBX], engine + ": the cases' sum");
+            assertEquals(fillers, rig.cpu.r[RAX] & 0xFFFFFFFFL, engine + ": f ran once");
+            if (jit.enabled() && jit.threshold() > 0) {
+                long out = rig.cpu.regionExits[Cpu.EXIT_INDIRECT];
+                assertTrue(out < n / 10, engine + ": the jump left its region " + out + " times in " + n);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("engines")
     void loopSummingAnArray(String engine, JitConfig jit) {
