@@ -12,7 +12,7 @@ final class Stats {
     }
 
     static void print(PrintStream out, List<Cpu> cpus, long wallNanos, CodeCache code) {
-        long insns = 0, io = 0, mmio = 0, exc = 0, irq = 0, hlt = 0, decoded = 0, runs = 0;
+        long insns = 0, io = 0, mmio = 0, exc = 0, irq = 0, hlt = 0, decoded = 0, runs = 0, links = 0;
         long[] exits = new long[Cpu.EXIT_NAMES.length];
         for (Cpu c : cpus) {
             insns += c.instructions;
@@ -23,6 +23,7 @@ final class Stats {
             hlt += c.halts;
             decoded += c.blocksDecoded;
             runs += c.regionRuns;
+            links += c.regionLinks;
             for (int k = 0; k < exits.length; k++) {
                 exits[k] += c.regionExits[k];
             }
@@ -41,7 +42,8 @@ final class Stats {
             for (int k = 0; k < exits.length; k++) {
                 sb.append(k == 0 ? "" : ", ").append(String.format("%,d %s", exits[k], Cpu.EXIT_NAMES[k]));
             }
-            out.printf("ukemu stats: JIT: %,d region runs; exits: %s%n", runs, sb);
+            out.printf("ukemu stats: JIT: %,d region runs (%,d entered straight from the region before); exits: %s%n",
+                    runs, links, sb);
         }
         out.printf("ukemu stats: exits: %,d port I/O, %,d MMIO, %,d exceptions, %,d interrupts, %,d HLT%n",
                 io, mmio, exc, irq, hlt);

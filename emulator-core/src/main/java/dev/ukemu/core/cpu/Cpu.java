@@ -122,6 +122,8 @@ public final class Cpu {
     public int regionLoopLimit = 4096;
     /** Compiled-region runs, and why each run ended: indexed by the {@code EXIT_} constants. */
     public long regionRuns;
+    /** Region runs entered straight from the region before (a direct transition), without the dispatch loop. */
+    public long regionLinks;
     public final long[] regionExits = new long[EXIT_NAMES.length];
     public static final int EXIT_BRANCH = 0, EXIT_INDIRECT = 1, EXIT_EVENT = 2, EXIT_HELPER = 3, EXIT_FAULT = 4,
             EXIT_CODE_WRITE = 5;

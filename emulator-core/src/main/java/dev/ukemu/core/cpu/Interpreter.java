@@ -130,7 +130,10 @@ public final class Interpreter {
             }
             if (r != null && !c.interruptShadow && b.linear == c.rip && (!r.usesSse || c.sseUsable())) {
                 r.uses++;
-                r.run(c);
+                // Then the regions it goes straight on to (JitRt.next), while nothing needs this loop.
+                for (Region n = r.run(c); n != null; n = n.run(c)) {
+                    n.uses++;
+                }
                 return;
             }
             if (++b.hits > jit.config.threshold() && !b.compileRequested && b.bits == 64
@@ -364,6 +367,11 @@ public final class Interpreter {
         if (ev != 0 && (ev != EV_INTERRUPT || (c.flagsRest & Cpu.RF_IF) != 0)) {
             return null;
         }
+        return cached(c, linearPc(c));
+    }
+
+    /** The block at CS:RIP if the vCPU's block table holds it, else null. */
+    static Block cachedBlock(Cpu c) {
         return cached(c, linearPc(c));
     }
 

@@ -65,6 +65,34 @@ public final class JitRt {
         }
     }
 
+    /**
+     * A direct transition: region {@code r} has left by a branch (link slot {@code k}) and
+     * written its state back. The region that holds the block at RIP, when no event needs the
+     * dispatch loop, the block is still valid and in a region, and that region can run now;
+     * else null. A slot that names another block (or none) learns the one at RIP from the
+     * vCPU's block table.
+     */
+    public static Region next(Region r, Cpu c, int k) {
+        int ev = c.events;
+        if (ev != 0 && (ev != Interpreter.EV_INTERRUPT || (c.flagsRest & Cpu.RF_IF) != 0)) {
+            return null;
+        }
+        Block t = r.links[k];
+        if (t == null || t.linear != c.rip || !t.valid) {
+            t = Interpreter.cachedBlock(c);
+            if (t == null || t.region == null) {
+                return null;
+            }
+            r.links[k] = t;
+        }
+        Region n = t.region;
+        if (n == null || n.usesSse && !c.sseUsable()) {
+            return null;
+        }
+        c.regionLinks++;
+        return n;
+    }
+
     /** Runs one instruction through the interpreter, as {@link Interpreter#execBlock} would. */
     public static void exec(Region r, Cpu c, int k) {
         c.insnStart = r.insnRip[k];

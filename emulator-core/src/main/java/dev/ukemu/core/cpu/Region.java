@@ -28,6 +28,13 @@ public abstract class Region {
     int bytecodeBytes;
     /** Runs since compilation (or the last eviction round); read by the eviction policy. */
     int uses;
+    /**
+     * Direct transitions: for each way the region leaves by a branch (slot 0 for its indirect
+     * branches, then one per static target outside it), the block it last went on to while
+     * that block was in a region. Written without synchronisation by any vCPU; {@link
+     * JitRt#next} checks a link against the vCPU's RIP and the block's state before using it.
+     */
+    final Block[] links;
 
     protected Region(Object plan) {
         RegionCompiler.Plan p = (RegionCompiler.Plan) plan;
@@ -41,8 +48,13 @@ public abstract class Region {
         this.usesSse = p.usesSse;
         this.linearPages = p.linearPages;
         this.guestInsns = p.insns.length;
+        this.links = new Block[p.links];
     }
 
-    /** Runs guest code from the entry block; see the class comment. */
-    public abstract void run(Cpu c);
+    /**
+     * Runs guest code from the block at RIP; see the class comment. Returns the region to run
+     * next straight away (the code left by a branch into it and nothing needs the dispatch
+     * loop), else null.
+     */
+    public abstract Region run(Cpu c);
 }

@@ -43,6 +43,8 @@ final class RegionCompiler {
         int[] remaining;
         boolean[] stackOp;
         boolean usesSse;
+        /** Static targets outside the region that its branches leave for (see {@link Region#links}). */
+        int links;
         /** The linear pages the region's code is on and the physical pages they must map to. */
         long[] linearPages, physPages;
         /** Guest RAM, a constant of the generated class (null: memory goes through the vCPU's accessors). */
@@ -92,7 +94,7 @@ final class RegionCompiler {
     private static final int THIS = 0, C = 1, FOP = 34, FDST = 35, FSRC = 37, FRES = 39, RAM = 41, RTAG = 42, RADD = 43,
             WTAG = 44, WADD = 45, CUR = 46, ICOUNT = 47, EXITRIP = 49, EXITCAUSE = 51, P = 52, I = 54, T1 = 55, T2 = 57,
             T3 = 59, T4 = 61, EXC = 63, ADDR = 64, RARR = 66, CNT = 67, BUDGET = 68, EVMASK = 69,
-            FBK = 70, RESUME = 71, DT = 72, XMM = 74, STOP = 75;
+            FBK = 70, RESUME = 71, DT = 72, XMM = 74, STOP = 75, LINK = 76;
 
     private static int reg(int n) {
         return 2 + 2 * n;
@@ -117,7 +119,7 @@ final class RegionCompiler {
             List<Block> blocks = collect(entry, code, maxBlocks);
             Emitter e;
             try {
-                e = new Emitter(blocks, code.tso(), code.ram());
+                e = new Emitter(blocks, code.tso(), code.ram(), 0);
             } catch (Emitter.PageConflict conflict) {
                 return null;
             }
@@ -149,6 +151,30 @@ final class RegionCompiler {
                 }
             }
             maxBlocks = lo > 0 ? (lo + hi) / 2 : Math.max(1, n * 3 / 4);
+        }
+        if (best == null && entry.insns.length > 1) {
+            // The entry block alone is too large (a long straight-line block): the most of its
+            // instructions that fit, the region leaving for the rest.
+            int fit = 0, tooMany = entry.insns.length;
+            while (tooMany - fit > 1) {
+                int m = (fit + tooMany) / 2;
+                Emitter e;
+                try {
+                    e = new Emitter(List.of(entry), code.tso(), code.ram(), m);
+                } catch (Emitter.PageConflict conflict) {
+                    return null;
+                }
+                byte[] bytes = e.generate();
+                int size = codeLength(bytes);
+                if (size <= METHOD_LIMIT) {
+                    fit = m;
+                    best = bytes;
+                    bestPlan = e.plan;
+                    bestSize = size;
+                } else {
+                    tooMany = m;
+                }
+            }
         }
         return best == null ? null : define(best, bestPlan, bestSize);
     }
@@ -305,6 +331,8 @@ final class RegionCompiler {
         final Plan plan = new Plan();
         final Map<Long, Integer> blockIndex = new HashMap<>();
         final int[] blockStart;
+        /** Instructions of each block that the region holds: all, but for a cut entry block. */
+        final int[] blockLen;
         CodeBuilder cb;
         Label[] labels;
         Label exit;
@@ -315,16 +343,23 @@ final class RegionCompiler {
         int curK;
         boolean[] flagsLive;
 
-        Emitter(List<Block> blocks, boolean tso, java.lang.foreign.MemorySegment ram) {
+        /**
+         * {@code entryLimit} > 0 cuts the entry block (the only one) after that many instructions:
+         * the region then leaves for the next one.
+         */
+        Emitter(List<Block> blocks, boolean tso, java.lang.foreign.MemorySegment ram, int entryLimit) {
             this.blocks = blocks;
             this.tso = tso;
             plan.ram = ram;
             blockStart = new int[blocks.size()];
+            blockLen = new int[blocks.size()];
             int n = 0;
             for (int b = 0; b < blocks.size(); b++) {
                 blockIndex.putIfAbsent(blocks.get(b).linear, b);
                 blockStart[b] = n;
-                n += blocks.get(b).insns.length;
+                int len = blocks.get(b).insns.length;
+                blockLen[b] = b == 0 && entryLimit > 0 ? Math.min(entryLimit, len) : len;
+                n += blockLen[b];
             }
             plan.entry = blocks.get(0);
             plan.blocks = blocks.toArray(new Block[0]);
@@ -335,14 +370,15 @@ final class RegionCompiler {
             plan.stackOp = new boolean[n];
             flagsLive = new boolean[n];
             int k = 0;
-            for (Block b : blocks) {
+            for (int bi = 0; bi < blocks.size(); bi++) {
+                Block b = blocks.get(bi);
                 long rip = b.linear;
-                for (int j = 0; j < b.insns.length; j++) {
+                for (int j = 0; j < blockLen[bi]; j++) {
                     Insn i = b.insns[j];
                     plan.insns[k] = i;
                     plan.insnRip[k] = rip;
                     plan.insnNext[k] = rip + i.len;
-                    plan.remaining[k] = b.insns.length - 1 - j;
+                    plan.remaining[k] = blockLen[bi] - 1 - j;
                     plan.stackOp[k] = i.op == Op.PUSH_R || i.op == Op.POP_R || i.op == Op.PUSH_I || i.op == Op.CALL
                             || i.op == Op.RET || i.op == Op.CALL_E;
                     rip += i.len;
@@ -407,7 +443,7 @@ final class RegionCompiler {
         /** Whether each instruction's flags are read later (faulting instructions need them exact). */
         private void liveness() {
             for (int b = 0; b < blocks.size(); b++) {
-                int first = blockStart[b], n = blocks.get(b).insns.length;
+                int first = blockStart[b], n = blockLen[b];
                 boolean live = true;
                 for (int k = first + n - 1; k >= first; k--) {
                     flagsLive[k] = live;
@@ -497,6 +533,12 @@ final class RegionCompiler {
         }
 
         byte[] generate() {
+            byte[] bytes = build();
+            plan.links = INDIRECT_LINK + 1 + linkSlots.size();
+            return bytes;
+        }
+
+        private byte[] build() {
             return CF.build(SELF, clb -> {
                 if (plan.ram != null) {
                     accessors(clb);
@@ -511,7 +553,7 @@ final class RegionCompiler {
                                     MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_Object));
                             c.return_();
                         });
-                clb.withMethodBody("run", MethodTypeDesc.of(ConstantDescs.CD_void, CD_CPU), ClassFile.ACC_PUBLIC,
+                clb.withMethodBody("run", MethodTypeDesc.of(CD_REGION, CD_CPU), ClassFile.ACC_PUBLIC,
                         c -> {
                             cb = c;
                             body();
@@ -547,6 +589,7 @@ final class RegionCompiler {
             }
             cb.iconst_0().istore(EXITCAUSE);
             cb.iconst_0().istore(STOP);
+            cb.iconst_m1().istore(LINK);
             cb.aload(C).getfield(CD_CPU, "regionLoopLimit", ConstantDescs.CD_int).istore(BUDGET);
             // Events that matter here: a pending interrupt only while IF is set (only
             // instructions the interpreter runs change IF, and the region is left after those).
@@ -606,7 +649,14 @@ final class RegionCompiler {
                     .putfield(CD_CPU, "instructions", ConstantDescs.CD_long);
             cb.aload(C).getfield(CD_CPU, "regionExits", CD_LARR).iload(EXITCAUSE).dup2().laload().lconst_1().ladd()
                     .lastore();
-            cb.return_();
+            // Left by a branch: the region to go straight on to, if any (JitRt.next).
+            Label noLink = cb.newLabel();
+            cb.iload(LINK).iflt(noLink);
+            cb.aload(THIS).aload(C).iload(LINK);
+            cb.invokestatic(CD_RT, "next", MethodTypeDesc.of(CD_REGION, CD_REGION, CD_CPU, ConstantDescs.CD_int));
+            cb.areturn();
+            cb.labelBinding(noLink);
+            cb.aconst_null().areturn();
             // Guest exceptions: the state as of the faulting instruction.
             cb.labelBinding(handler);
             cb.astore(EXC);
@@ -650,10 +700,10 @@ final class RegionCompiler {
         private void emitBlock(int b) {
             Block blk = blocks.get(b);
             cb.labelBinding(labels[b]);
-            cb.iinc(ICOUNT, blk.insns.length);
+            cb.iinc(ICOUNT, blockLen[b]);
             knownOp = -1;
             int first = blockStart[b];
-            for (int j = 0; j < blk.insns.length; j++) {
+            for (int j = 0; j < blockLen[b]; j++) {
                 int k = first + j;
                 Insn i = plan.insns[k];
                 if (native_(i)) {
@@ -672,7 +722,7 @@ final class RegionCompiler {
                 }
             }
             // Fell off the end of the block (page end or size limit).
-            jumpTo(plan.insnNext[first + blk.insns.length - 1], b);
+            jumpTo(plan.insnNext[first + blockLen[b] - 1], b);
         }
 
         // ------------------------------------------------------------ exits and jumps
@@ -700,6 +750,7 @@ final class RegionCompiler {
         private void jumpTo(long target, int fromBlock) {
             Integer t = blockIndex.get(target);
             if (t == null) {
+                cb.loadConstant(linkSlots.computeIfAbsent(target, x -> INDIRECT_LINK + 1 + linkSlots.size())).istore(LINK);
                 exitTo(target, Cpu.EXIT_BRANCH, 0);
                 return;
             }
@@ -709,6 +760,10 @@ final class RegionCompiler {
                 cb.goto_(labels[t]);
             }
         }
+
+        /** A link slot for each static target outside the region, after the one for indirect exits. */
+        final Map<Long, Integer> linkSlots = new HashMap<>();
+        static final int INDIRECT_LINK = 0;
 
         /** Backward jumps by target block: each target's check is emitted once. */
         final Map<Integer, Label> backEdges = new java.util.TreeMap<>();
@@ -783,6 +838,7 @@ final class RegionCompiler {
             cb.labelBinding(out);
             cb.lload(DT).lstore(EXITRIP);
             cb.loadConstant(Cpu.EXIT_INDIRECT).istore(EXITCAUSE);
+            cb.loadConstant(INDIRECT_LINK).istore(LINK);
             cb.goto_(exit);
         }
 

@@ -73,6 +73,87 @@ class JitDirectedTest {
     // ------------------------------------------------------------------ tests
 
     /**
+     * A loop that calls a function on another page, 2000 times, then rewrites the function's
+     * immediate and runs the same loop again, all by the vCPU's own dispatch loop
+     * ({@link Interpreter#run}), where regions go straight on to the next. The loop's region
+     * must not go on to the function's old region the second time.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void regionsGoingStraightOnSeeRewrittenCode(String engine, JitConfig jit) {
+        int n = 2000;
+        try (CpuTestRig rig = new CpuTestRig(jit)) {
+            long f = CODE + 0x10000;
+            Seq s = seq();
+            Label pass = new Label("pass"), loop = new Label("loop");
+            s.add(b(Encoder.op(0xBE).imm(2, 4)), "mov esi, 2");
+            s.bind(pass);
+            s.add(b(Encoder.op(0xB9).imm(n, 4)), "mov ecx, n");
+            s.bind(loop);
+            s.ripTo(new byte[] {(byte) 0xE8, 0, 0, 0, 0}, 1, f, "call f");
+            s.add(b(Encoder.op(0x01).osize(8).reg(RAX, false).rm(RBX, false)), "add rbx, rax");
+            s.add(b(Encoder.op(0xFF).ext(1).rm(RCX, false)), "dec ecx");
+            jcc(s, JNE, loop);
+            s.add(b(Encoder.op(0xC7).ext(0).mem(new Mem(-1, -1, 0, f + 1, 4)).imm(7, 4)), "mov dword [f+1], 7");
+            s.add(b(Encoder.op(0xFF).ext(1).rm(RSI, false)), "dec esi");
+            jcc(s, JNE, pass);
+            hlt(s);
+            load(rig, s);
+            rig.mem.load(f, new byte[] {(byte) 0xB8, 1, 0, 0, 0, (byte) 0xC3}); // f: mov eax, 1; ret
+            rig.cpu.invalidateDecodedCode();
+            rig.cpu.hooks = new CpuHooks() {
+                @Override
+                public void idle(Cpu c) {
+                    c.raiseEvent(Interpreter.EV_STOP); // the HLT at the end
+                }
+            };
+            Interpreter.run(rig.cpu);
+            assertEquals(n * 1L + n * 7L, rig.cpu.r[RBX], engine + ": the second loop calls the rewritten function");
+            if (jit.enabled()) {
+                assertTrue(rig.cpu.regionLinks > n, engine + ": regions went straight on to the next ("
+                        + rig.cpu.regionLinks + " times)");
+            }
+        }
+    }
+
+    /**
+     * A loop whose body is one straight-line block too large for one region's method: the
+     * region holds as much of it as fits and leaves for the rest, rather than leaving the whole
+     * block to the interpreter.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void blockTooLargeForARegionIsCut(String engine, JitConfig jit) {
+        int n = 300, adds = 60;
+        try (CpuTestRig rig = new CpuTestRig(jit)) {
+            Seq s = seq();
+            Label loop = new Label("loop");
+            s.add(b(Encoder.op(0xBF).imm(DATA, 4)), "mov edi, DATA");
+            s.add(b(Encoder.op(0xB9).imm(n, 4)), "mov ecx, n");
+            s.bind(loop);
+            for (int k = 0; k < adds; k++) {
+                s.add(b(Encoder.op(0x81).ext(0).osize(8).mem(new Mem(RDI, -1, 0, 8L * k, 4)).imm(k + 1, 4)),
+                        "add qword [rdi+8k], k+1");
+            }
+            s.add(b(Encoder.op(0xFF).ext(1).rm(RCX, false)), "dec ecx");
+            jcc(s, JNE, loop);
+            hlt(s);
+            load(rig, s);
+            rig.run();
+            for (int k = 0; k < adds; k++) {
+                assertEquals((long) n * (k + 1), rig.mem.readLong(DATA + 8L * k), engine + ": word " + k);
+            }
+            if (jit.enabled()) {
+                long head = CODE + loop.offset;
+                List<Region> regions = rig.cpu.code.jit().regions();
+                Region r = regions.stream().filter(x -> x.entry.linear == head).findFirst().orElse(null);
+                assertTrue(r != null, engine + ": a region for the loop's block, among " + regions.size());
+                assertTrue(r.guestInsns < adds + 2, engine + ": cut after " + r.guestInsns + " instructions");
+            }
+        }
+    }
+
+    /**
      * A loop dispatching through a jump table to eight cases, after a long function earlier on
      * the same page has run once. The region that holds the indirect jump must hold the cases the
      * jump went to, rather than whatever else ran on the page, so that the loop stays inside it.
