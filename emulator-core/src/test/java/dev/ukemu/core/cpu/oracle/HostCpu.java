@@ -47,7 +47,7 @@ public final class HostCpu implements AutoCloseable {
     private final MemorySegment states;
     private final int capacity;
     private final MethodHandle stub;
-    private final MethodHandle munmap;
+    private final MethodHandle munmap, mmap;
     private int insnOffset;
     private int insnLength;
 
@@ -99,6 +99,31 @@ public final class HostCpu implements AutoCloseable {
         return cpuFlags().contains(flag);
     }
 
+    /** An RWX mapping of {@code size} bytes at a free address below 2 GiB, or null. */
+    MemorySegment lowMapping(long size) {
+        final int mapFixedNoReplace = 0x100000;
+        for (long hint = 0x1000_0000L; hint + size <= 0x8000_0000L; hint += 0x100_0000L) {
+            MemorySegment m;
+            try {
+                m = (MemorySegment) mmap.invokeExact(MemorySegment.ofAddress(hint), size,
+                        PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | mapFixedNoReplace, -1, 0L);
+            } catch (Throwable t) {
+                throw new IllegalStateException("mmap failed", t);
+            }
+            if (m.address() == hint) {
+                return m;
+            }
+            if (m.address() != -1L) {
+                try {
+                    int unused = (int) munmap.invokeExact(m, size); // a kernel that took the address as a hint
+                } catch (Throwable t) {
+                    throw new IllegalStateException("munmap failed", t);
+                }
+            }
+        }
+        return null;
+    }
+
     /** @param capacity the most states one {@link #run} call handles */
     @SuppressWarnings("restricted") // the whole point: native code on a page of our own
     public HostCpu(int capacity) {
@@ -107,7 +132,7 @@ public final class HostCpu implements AutoCloseable {
         }
         this.capacity = capacity;
         Linker linker = Linker.nativeLinker();
-        MethodHandle mmap = linker.downcallHandle(
+        mmap = linker.downcallHandle(
                 linker.defaultLookup().find("mmap").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
@@ -128,6 +153,11 @@ public final class HostCpu implements AutoCloseable {
             throw new IllegalStateException("mmap failed", t);
         }
         if (m.address() == -1L || m.address() == 0) {
+            // MAP_32BIT only searches 1-2 GiB, where the JVM may have put its heap or class
+            // space: try fixed addresses anywhere below 2 GiB instead.
+            m = lowMapping(size);
+        }
+        if (m == null) {
             throw new IllegalStateException("mmap of RWX memory below 2 GiB failed (W^X policy?)");
         }
         region = m.reinterpret(size);

@@ -1,6 +1,7 @@
 package dev.ukemu.core.cpu.oracle;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ukemu.core.cpu.oracle.Encoder.Mem;
@@ -22,6 +23,20 @@ class HostCpuTest {
         assertEquals("8b 04 25 78 56 34 12", Encoder.hex(Encoder.op(0x8B).reg(0, false).mem(new Mem(-1, -1, 0, 0x12345678, 4)).build()));
         assertEquals("f0 0f c1 0e", Encoder.hex(Encoder.op(0x0F, 0xC1).lock().reg(1, false).mem(Mem.of(6, 0)).build()));
         assertEquals("41 0f c9", Encoder.hex(Encoder.op(0x0F, 0xC8).opReg(9, false).build()));
+    }
+
+    /** Without MAP_32BIT's window (1-2 GiB, where the JVM may live), a free range below 2 GiB. */
+    @Test
+    void findsExecutableMemoryBelow2GiBWithoutMap32Bit() {
+        assumeTrue(HostCpu.supported());
+        try (HostCpu h = new HostCpu(8)) {
+            MemorySegment m = h.lowMapping(1 << 16);
+            assertTrue(m != null, "a free range");
+            assertTrue(m.address() > 0 && m.address() + (1 << 16) <= 1L << 31, "below 2 GiB: " + Long.toHexString(m.address()));
+            MemorySegment w = m.reinterpret(1 << 16);
+            w.set(L, 0xFFF8, 0x1234_5678_9ABC_DEF0L);
+            assertEquals(0x1234_5678_9ABC_DEF0L, w.get(L, 0xFFF8), "writable");
+        }
     }
 
     @Test
