@@ -363,11 +363,16 @@ public final class Interpreter {
      * or the next block is not in the vCPU's block table.
      */
     private static Block chained(Cpu c) {
+        return quiet(c) ? cached(c, linearPc(c)) : null;
+    }
+
+    /**
+     * True if no event needs the dispatch loop before the next block (or region) runs: an
+     * interrupt pending while IF is clear does not.
+     */
+    static boolean quiet(Cpu c) {
         int ev = c.events;
-        if (ev != 0 && (ev != EV_INTERRUPT || (c.flagsRest & Cpu.RF_IF) != 0)) {
-            return null;
-        }
-        return cached(c, linearPc(c));
+        return ev == 0 || ev == EV_INTERRUPT && (c.flagsRest & Cpu.RF_IF) == 0;
     }
 
     /** The block at CS:RIP if the vCPU's block table holds it, else null. */

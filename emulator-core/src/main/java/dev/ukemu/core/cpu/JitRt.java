@@ -73,8 +73,7 @@ public final class JitRt {
      * vCPU's block table.
      */
     public static Region next(Region r, Cpu c, int k) {
-        int ev = c.events;
-        if (ev != 0 && (ev != Interpreter.EV_INTERRUPT || (c.flagsRest & Cpu.RF_IF) != 0)) {
+        if (!Interpreter.quiet(c)) {
             return null;
         }
         Block t = r.links[k];

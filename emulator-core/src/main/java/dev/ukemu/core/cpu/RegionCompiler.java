@@ -112,34 +112,26 @@ final class RegionCompiler {
         // The most blocks that fit: shrink by quarters until a set fits, then search between the
         // largest that fits (lo) and the smallest that does not (hi).
         int maxBlocks = MAX_BLOCKS, lo = 0, hi = Integer.MAX_VALUE;
-        byte[] best = null;
-        Plan bestPlan = null;
-        int bestSize = 0;
+        Candidate best = null;
         while (true) {
             List<Block> blocks = collect(entry, code, maxBlocks);
-            Emitter e;
-            try {
-                e = new Emitter(blocks, code.tso(), code.ram(), 0);
-            } catch (Emitter.PageConflict conflict) {
+            Candidate c = translate(blocks, code, 0);
+            if (c == null) {
                 return null;
             }
-            byte[] bytes = e.generate();
-            int size = codeLength(bytes);
             int n = blocks.size();
             if (DUMP != null) {
                 try {
                     java.nio.file.Files.write(java.nio.file.Path.of(DUMP, Long.toHexString(entry.linear) + "-" + n
-                            + ".class"), bytes);
+                            + ".class"), c.bytes);
                 } catch (java.io.IOException ignored) {
                     // diagnostics only
                 }
             }
-            if (size <= METHOD_LIMIT) {
+            if (c.fits()) {
                 if (n > lo) {
                     lo = n;
-                    best = bytes;
-                    bestPlan = e.plan;
-                    bestSize = size;
+                    best = c;
                 }
                 if (n < maxBlocks || hi == Integer.MAX_VALUE || hi - lo <= 1) {
                     break; // all there was, or nothing between what fits and what does not
@@ -158,25 +150,41 @@ final class RegionCompiler {
             int fit = 0, tooMany = entry.insns.length;
             while (tooMany - fit > 1) {
                 int m = (fit + tooMany) / 2;
-                Emitter e;
-                try {
-                    e = new Emitter(List.of(entry), code.tso(), code.ram(), m);
-                } catch (Emitter.PageConflict conflict) {
+                Candidate c = translate(List.of(entry), code, m);
+                if (c == null) {
                     return null;
                 }
-                byte[] bytes = e.generate();
-                int size = codeLength(bytes);
-                if (size <= METHOD_LIMIT) {
+                if (c.fits()) {
                     fit = m;
-                    best = bytes;
-                    bestPlan = e.plan;
-                    bestSize = size;
+                    best = c;
                 } else {
                     tooMany = m;
                 }
             }
         }
-        return best == null ? null : define(best, bestPlan, bestSize);
+        return best == null ? null : define(best.bytes, best.plan, best.size);
+    }
+
+    /** A generated class, its plan and the size of its run method's bytecode. */
+    private record Candidate(byte[] bytes, Plan plan, int size) {
+        boolean fits() {
+            return size <= METHOD_LIMIT;
+        }
+    }
+
+    /**
+     * The class for {@code blocks} (the entry cut after {@code entryLimit} instructions when
+     * that is positive), or null when the blocks disagree on where a page is.
+     */
+    private static Candidate translate(List<Block> blocks, CodeCache code, int entryLimit) {
+        Emitter e;
+        try {
+            e = new Emitter(blocks, code.tso(), code.ram(), entryLimit);
+        } catch (Emitter.PageConflict conflict) {
+            return null;
+        }
+        byte[] bytes = e.generate();
+        return new Candidate(bytes, e.plan, codeLength(bytes));
     }
 
     private static int codeLength(byte[] bytes) {
@@ -698,7 +706,6 @@ final class RegionCompiler {
         }
 
         private void emitBlock(int b) {
-            Block blk = blocks.get(b);
             cb.labelBinding(labels[b]);
             cb.iinc(ICOUNT, blockLen[b]);
             knownOp = -1;
